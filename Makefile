@@ -1,0 +1,27 @@
+# keras-suite: `make demo` runs the main job, `make test` runs the tests. Both install first.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+RUNS ?= runs
+
+.PHONY: install demo test bench clean
+
+$(BIN)/keras-suite: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+install: $(BIN)/keras-suite
+
+demo: install
+	bash scripts/demo.sh $(BIN) $(RUNS)
+
+test: install
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q
+
+bench: install
+	$(BIN)/python bench/segmentation.py
+
+clean:
+	rm -rf $(VENV) runs saved_models/*/ *.egg-info

@@ -1,0 +1,6 @@
+"""The task apps. Importing this package registers every app in APPS."""
+
+from keras_suite.apps.base import APPS
+from keras_suite.apps.segmentation.app import SegmentationApp  # noqa: F401 - registers the app
+
+__all__ = ["APPS"]

@@ -1,0 +1,44 @@
+"""The App interface the CLI dispatches to: a config schema and commands taking key=value arguments."""
+
+from keras_suite.config import load_config
+from keras_suite.errors import UserError, closest
+from keras_suite.registry import Registry
+from keras_suite.runs import open_run
+
+APPS = Registry("app")
+
+
+class App:
+    """A task app. Subclasses set `name`, `description`, `config_cls`, `commands` and define the
+    command methods: `method(cfg, args)` where `args` holds the plain (undotted) arguments.
+
+    `commands` maps each command to its accepted plain arguments; `run=<dir>` (and `resume=<dir>`
+    for train) start from that run's saved config.yaml. `aliases` map short plain arguments to
+    dotted config keys (formats=... -> export.formats=...).
+    """
+
+    name = ""
+    description = ""
+    config_cls = None
+    commands = {}
+    aliases = {}
+
+    def run(self, command, config_files, dotted, plain):
+        allowed = self.commands[command]
+        for key in plain:
+            if key not in allowed:
+                hint = closest(key, allowed)
+                raise UserError(f"unknown argument '{key}' for '{self.name} {command}'{hint}; "
+                                f"accepted: {', '.join(sorted(allowed)) or 'none'} and dotted config keys")
+        dotted = dict(dotted)
+        for key in [k for k in plain if k in self.aliases]:
+            dotted[self.aliases[key]] = plain.pop(key)
+        files = list(config_files)
+        if "run" in allowed and "run" not in plain:
+            raise UserError(f"'{self.name} {command}' needs run=<run dir> (or run=latest)")
+        for key in ("run", "resume"):
+            if key in plain:
+                plain[key] = open_run(plain[key], self.name)
+                files.insert(0, plain[key] / "config.yaml")
+        cfg = load_config(self.config_cls, files, dotted)
+        return getattr(self, command)(cfg, plain)

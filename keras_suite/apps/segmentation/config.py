@@ -1,0 +1,48 @@
+"""Config schema of the segmentation app; defaults are the shipped default.yaml."""
+
+import dataclasses
+
+from keras_suite.config import ExportConfig, TrainConfig
+
+
+@dataclasses.dataclass
+class DataConfig:
+    source: str = "synthetic"
+    scene: str = "shapes"
+    image_size: int = 64
+    num_train: int = 2000
+    num_val: int = 200
+    num_test: int = 300
+    val_fraction: float = 0.1
+    test_fraction: float = 0.1
+    class_names: tuple[str, ...] = ()
+    data_dir: str | None = None
+    download: bool = False
+    augment: bool = True
+    cache: bool = True
+
+
+@dataclasses.dataclass
+class ModelConfig:
+    encoder: str = "unet"
+    depth: int = 4
+    filters: int = 16
+    dropout: float = 0.0
+    batch_norm: bool = True
+    weights: str | None = None
+
+
+@dataclasses.dataclass
+class LossConfig:
+    name: str = "ce_dice"
+    focal_gamma: float = 2.0
+    dice_weight: float = 1.0
+
+
+@dataclasses.dataclass
+class SegmentationConfig:
+    data: DataConfig = dataclasses.field(default_factory=DataConfig)
+    model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
+    loss: LossConfig = dataclasses.field(default_factory=LossConfig)
+    train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+    export: ExportConfig = dataclasses.field(default_factory=ExportConfig)

@@ -1,0 +1,83 @@
+"""`keras-suite <app> <command> [--config FILE ...] [key=value ...]` and `keras-suite list`."""
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from keras_suite.errors import UserError
+
+CONFIG_DIR = Path(__file__).parent / "configs"
+
+
+def _resolve_config(app, name):
+    """A config path, or a bare name (`tiny`) looked up in the app's shipped configs."""
+    path = Path(name)
+    if not path.exists() and path.suffix == "" and len(path.parts) == 1:
+        shipped = CONFIG_DIR / app / f"{name}.yaml"
+        if shipped.exists():
+            return shipped
+    return path
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line on stderr with exit code 2."""
+
+    def error(self, message):
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
+def _parser(apps):
+    parser = _Parser(prog="keras-suite", description="Train, evaluate and export Keras task apps.")
+    sub = parser.add_subparsers(dest="app", required=True, metavar="{list," + ",".join(apps.names()) + "}",
+                                parser_class=_Parser)
+    sub.add_parser("list", help="list the apps and what each does")
+    for name in apps.names():
+        app = apps.get(name)
+        p = sub.add_parser(name, help=app.description)
+        p.add_argument("command", choices=list(app.commands))
+        p.add_argument("--config", action="append", default=[], metavar="FILE",
+                       help="YAML config (or a shipped name such as 'tiny'); repeat to merge in order")
+        p.add_argument("args", nargs="*", metavar="key=value",
+                       help="dotted config overrides (train.epochs=3) and command arguments (run=DIR)")
+    return parser
+
+
+def _list(apps):
+    width = max(len(n) for n in apps.names())
+    for name in apps.names():
+        app = apps.get(name)
+        print(f"{name:<{width}}  {app.description}  [{', '.join(app.commands)}]")
+
+
+def main(argv=None):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    from keras_suite.apps import APPS
+    from keras_suite.config import split_overrides
+
+    parser = _parser(APPS)
+    args, extra = parser.parse_known_args(argv)
+    for arg in extra:  # key=value pairs given after --config land here
+        if arg.startswith("-"):
+            parser.error(f"unrecognized argument: {arg}")
+        args.args.append(arg)
+    try:
+        if args.app == "list":
+            _list(APPS)
+            return 0
+        app = APPS.get(args.app)()
+        dotted, plain = split_overrides(args.args)
+        app.run(args.command, [_resolve_config(args.app, c) for c in args.config], dotted, plain)
+        return 0
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,185 @@
+"""Export: model.keras, SavedModel and TFLite float/fp16/int8, checked against Keras before anything lands.
+
+Everything is written into a temporary sibling of the target and renamed into place only after
+the parity check passed, so a failed or killed export never leaves a half-written artifact.
+"""
+
+import dataclasses
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_suite import tflite
+from keras_suite.errors import UserError
+from keras_suite.registry import Registry
+from keras_suite.runs import write_json
+
+EXPORTERS = Registry("export format")
+
+
+@dataclasses.dataclass
+class Serving:
+    """What an app exports: the Keras model and its serving function at any and at a fixed input size.
+
+    `fn(inputs, dynamic)` returns a dict of tensors; `dynamic_spec` and `fixed_spec` are the
+    input TensorSpecs (the fixed one has batch 1, for TFLite); `samples` are real inputs at the
+    fixed size (parity and int8 calibration); `input_name` names the input in every signature.
+    """
+
+    model: keras.Model
+    fn: callable
+    dynamic_spec: tf.TensorSpec
+    fixed_spec: tf.TensorSpec
+    samples: np.ndarray
+    calibration: np.ndarray
+    input_name: str = "images"
+
+
+class ExportError(UserError):
+    """An export that failed its parity check or could not be converted."""
+
+
+def _archive(serving, dynamic):
+    archive = keras.export.ExportArchive()
+    archive.track(serving.model)
+    spec = serving.dynamic_spec if dynamic else serving.fixed_spec
+    fn = tf.function(lambda x: serving.fn(x, dynamic), input_signature=[tf.TensorSpec(spec.shape, spec.dtype,
+                                                                                       name=serving.input_name)])
+    archive.add_endpoint("serve", fn)
+    return archive
+
+
+def _compare(reference, outputs):
+    row = {"max_abs_diff": 0.0, "mean_abs_diff": 0.0, "agreement": 1.0}
+    for key, ref in reference.items():
+        out = np.asarray(outputs[key])
+        ref = np.asarray(ref)
+        if out.shape != ref.shape:
+            raise ExportError(f"output '{key}' has shape {out.shape}, Keras gives {ref.shape}")
+        if np.issubdtype(ref.dtype, np.floating):
+            diff = np.abs(out.astype(np.float64) - ref)
+            row["max_abs_diff"] = max(row["max_abs_diff"], float(diff.max()))
+            row["mean_abs_diff"] = max(row["mean_abs_diff"], float(diff.mean()))
+        else:
+            row["agreement"] = min(row["agreement"], float(np.mean(out == ref)))
+    return row
+
+
+@EXPORTERS.register("saved_model")
+def _saved_model(serving, work, ctx):
+    path = work / "saved_model"
+    _archive(serving, dynamic=True).write_out(str(path), verbose=False)
+    loaded = tf.saved_model.load(str(path))
+    start = time.perf_counter()
+    out = loaded.serve(tf.constant(serving.samples))
+    ms = (time.perf_counter() - start) * 1000 / len(serving.samples)
+    return path, {k: v.numpy() for k, v in out.items()}, ms
+
+
+def _tflite(quantization, filename):
+    def exporter(serving, work, ctx):
+        if "fixed_saved_model" not in ctx:
+            ctx["fixed_saved_model"] = Path(tempfile.mkdtemp(prefix=".fixed-", dir=work.parent))
+            _archive(serving, dynamic=False).write_out(str(ctx["fixed_saved_model"]), verbose=False)
+        representative = [{serving.input_name: s[None]} for s in serving.calibration]
+        try:
+            flatbuffer = tflite.convert(ctx["fixed_saved_model"], quantization=quantization,
+                                        representative=representative)
+        except Exception as e:  # noqa: BLE001 - converter errors are long; keep the first line
+            raise ExportError(f"TFLite conversion ({quantization}) failed: {str(e).splitlines()[0][:300]}") from None
+        bad = tflite.non_builtin_ops(flatbuffer)
+        if bad:
+            raise ExportError(f"TFLite model ({quantization}) needs non-builtin ops: {', '.join(bad)}")
+        path = work / filename
+        path.write_bytes(flatbuffer)
+        runner = tflite.Runner(flatbuffer)
+        start = time.perf_counter()
+        out = runner.run_batch(serving.input_name, serving.samples)
+        ms = (time.perf_counter() - start) * 1000 / len(serving.samples)
+        return path, out, ms
+
+    return exporter
+
+
+EXPORTERS.register("tflite")(_tflite("float32", "model.tflite"))
+EXPORTERS.register("tflite_fp16")(_tflite("float16", "model_fp16.tflite"))
+EXPORTERS.register("tflite_int8")(_tflite("int8", "model_int8.tflite"))
+
+
+def _size(path):
+    path = Path(path)
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def check_target(target, overwrite):
+    target = Path(target)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())) and not overwrite:
+        raise UserError(f"export target {target} exists and is not empty; pass export.overwrite=true or another name")
+
+
+def export(serving, target, ecfg, metadata):
+    """Write model.keras + each format in `ecfg.formats` + metadata.json + parity.json into `target`.
+
+    Returns the parity report. Raises ExportError (nothing written) if any format is outside
+    `ecfg.max_abs_diff` / `ecfg.min_agreement` against the Keras model on `serving.samples`.
+    """
+    target = Path(target)
+    exporters = {name: EXPORTERS.get(name) for name in ecfg.formats}
+    check_target(target, ecfg.overwrite)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    ctx = {}
+    try:
+        serving.model.save(work / "model.keras")
+        reference = {k: np.asarray(v) for k, v in serving.fn(tf.constant(serving.samples), False).items()}
+        report = {"samples": int(len(serving.samples)), "formats": {}}
+        failures = []
+        for name, exporter in exporters.items():
+            path, outputs, ms = exporter(serving, work, ctx)
+            row = {"file": path.name, "bytes": _size(path), "ms_per_sample": round(ms, 3), **_compare(reference, outputs)}
+            limit_diff, limit_agree = ecfg.max_abs_diff.get(name), ecfg.min_agreement.get(name)
+            row["passed"] = ((limit_diff is None or row["max_abs_diff"] <= limit_diff)
+                             and (limit_agree is None or row["agreement"] >= limit_agree))
+            row["limits"] = {"max_abs_diff": limit_diff, "min_agreement": limit_agree}
+            report["formats"][name] = row
+            if not row["passed"]:
+                failures.append(f"{name} (max abs diff {row['max_abs_diff']:.3g}, agreement {row['agreement']:.4f})")
+        if failures:
+            raise ExportError(f"parity check failed against Keras for {', '.join(failures)}; nothing was written")
+        report["keras_model_bytes"] = _size(work / "model.keras")
+        write_json(work / "parity.json", report)
+        write_json(work / "metadata.json", {**metadata, "formats": {n: r["file"] for n, r in report["formats"].items()},
+                                            "versions": {"tensorflow": tf.__version__, "keras": keras.__version__}})
+        _replace(work, target)
+        return report
+    finally:
+        for path in [work, ctx.get("fixed_saved_model")]:
+            if path is not None and Path(path).exists():
+                shutil.rmtree(path, ignore_errors=True)
+
+
+def _replace(work, target):
+    """Rename `work` to `target`; an existing target is moved aside first and removed after."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        os.replace(target, old)
+    os.replace(work, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def format_report(report):
+    lines = [f"{'format':<13}{'file':<20}{'size':>10}{'max|diff|':>11}{'agree':>8}{'ms/img':>9}  ok"]
+    for name, r in report["formats"].items():
+        lines.append(f"{name:<13}{r['file']:<20}{r['bytes'] / 1e6:>8.2f}MB{r['max_abs_diff']:>11.2e}"
+                     f"{r['agreement']:>8.4f}{r['ms_per_sample']:>9.2f}  {'yes' if r['passed'] else 'NO'}")
+    return "\n".join(lines)

@@ -1,0 +1,75 @@
+"""Reading and writing image files with clear errors for the files users hand us."""
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from keras_suite.errors import UserError
+
+MAX_PIXELS = 50_000_000
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+
+def open_image(path, max_pixels=MAX_PIXELS):
+    """Open and fully decode an image file, raising UserError for missing, corrupt or huge files."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"image not found: {path}")
+    try:
+        with Image.open(path) as img:
+            if img.width * img.height > max_pixels:
+                raise UserError(f"image {path} is {img.width}x{img.height}, over the limit of {max_pixels} pixels")
+            img.load()
+            return img.copy()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+        raise UserError(f"cannot read image {path}: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+
+
+def read_rgb(path, max_pixels=MAX_PIXELS):
+    """An RGB image as uint8 (H, W, 3); grayscale, alpha or CMYK images are refused."""
+    img = open_image(path, max_pixels)
+    if img.mode in ("P", "PA"):
+        img = img.convert("RGBA" if "transparency" in img.info or img.mode == "PA" else "RGB")
+    if img.mode != "RGB":
+        channels = len(img.getbands())
+        raise UserError(f"image {path} has {channels} channel(s) (mode {img.mode}); expected 3 (RGB)")
+    return np.asarray(img, dtype=np.uint8)
+
+
+def read_mask(path, num_classes, max_pixels=MAX_PIXELS):
+    """A single-channel label mask as uint8 (H, W) with every label below `num_classes`."""
+    img = open_image(path, max_pixels)
+    if img.mode not in ("L", "P", "I", "I;16"):
+        raise UserError(f"mask {path} has mode {img.mode}; expected a single-channel label PNG")
+    mask = np.asarray(img)
+    if mask.size and int(mask.max()) >= num_classes:
+        raise UserError(f"mask {path} has label {int(mask.max())}, outside the {num_classes} configured classes")
+    return mask.astype(np.uint8)
+
+
+def write_png(path, array, palette=None):
+    """Write uint8 (H, W) or (H, W, 3) atomically (temp file + rename).
+
+    With `palette` ((K, 3) uint8), a (H, W) label array is written as an indexed PNG: pixel values
+    stay class indices and viewers show the palette colours.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".png", dir=path.parent)
+    os.close(fd)
+    try:
+        array = np.ascontiguousarray(array, dtype=np.uint8)
+        if palette is None:
+            img = Image.fromarray(array)
+        else:
+            img = Image.frombytes("P", (array.shape[1], array.shape[0]), array.tobytes())
+            img.putpalette(np.asarray(palette, np.uint8).ravel().tolist())
+        img.save(tmp, format="PNG")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path

@@ -1,0 +1,7 @@
+"""Reusable Keras layers, one concept per file."""
+
+from keras_suite.layers.conv_block import ConvBlock
+from keras_suite.layers.down_block import DownBlock
+from keras_suite.layers.up_block import UpBlock
+
+__all__ = ["ConvBlock", "DownBlock", "UpBlock"]

@@ -1,0 +1,1 @@
+"""Model builders composed from keras_suite layers."""

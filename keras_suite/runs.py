@@ -1,0 +1,52 @@
+"""Run directories: `runs/<app>/<timestamp>/` with config.yaml, logs/, checkpoints/, previews/, JSON."""
+
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from keras_suite.errors import UserError
+
+
+def new_run_dir(runs_dir, app):
+    """Create and return a fresh `runs_dir/app/<YYYYmmdd-HHMMSS>[-k]` directory."""
+    base = Path(runs_dir) / app
+    base.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for k in range(1000):
+        path = base / (stamp if k == 0 else f"{stamp}-{k}")
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
+    raise UserError(f"cannot create a new run directory under {base}")
+
+
+def open_run(path, app, runs_dir="runs"):
+    """Resolve `run=<dir>` (or `run=latest`) to an existing run directory holding config.yaml."""
+    if str(path) == "latest":
+        base = Path(runs_dir) / app
+        runs = sorted((p for p in base.glob("*") if (p / "config.yaml").is_file()), key=lambda p: p.name)
+        if not runs:
+            raise UserError(f"no runs under {base}; train first: keras-suite {app} train")
+        return runs[-1]
+    path = Path(path)
+    if not path.is_dir():
+        raise UserError(f"run directory does not exist: {path}")
+    if not (path / "config.yaml").is_file():
+        raise UserError(f"{path} is not a run directory (no config.yaml)")
+    return path
+
+
+def write_json(path, obj):
+    """Write JSON atomically (temp file in the same directory, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".json", dir=path.parent)
+    with os.fdopen(fd, "w") as f:
+        json.dump(obj, f, indent=2, default=float)
+        f.write("\n")
+    os.replace(tmp, path)
+    return path

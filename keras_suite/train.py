@@ -1,0 +1,117 @@
+"""The one trainer: precision, distribution strategy, optimizer, callbacks, fit, resume, metrics JSON."""
+
+import logging
+import math
+import sys
+import time
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+from keras_suite.config import save_config, to_dict
+from keras_suite.errors import UserError
+from keras_suite.runs import write_json
+
+log = logging.getLogger("keras_suite")
+
+PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
+STRATEGIES = ("default", "mirrored")
+OPTIMIZERS = {"adam": keras.optimizers.Adam, "adamw": keras.optimizers.AdamW, "sgd": keras.optimizers.SGD}
+
+
+def configure(train_cfg):
+    """Seed everything, set the dtype policy and return the distribution strategy."""
+    if train_cfg.precision not in PRECISIONS:
+        raise UserError(f"train.precision must be one of {', '.join(PRECISIONS)}, got '{train_cfg.precision}'")
+    if train_cfg.strategy not in STRATEGIES:
+        raise UserError(f"train.strategy must be one of {', '.join(STRATEGIES)}, got '{train_cfg.strategy}'")
+    keras.utils.set_random_seed(train_cfg.seed)
+    precision = train_cfg.precision
+    if precision == "auto":  # float32 on CPU (bfloat16 is slower there), float16 on GPUs
+        precision = "mixed_float16" if tf.config.list_physical_devices("GPU") else "float32"
+    keras.mixed_precision.set_global_policy(precision)
+    if train_cfg.strategy == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+def make_optimizer(train_cfg, steps_per_epoch):
+    if train_cfg.optimizer not in OPTIMIZERS:
+        raise UserError(f"train.optimizer must be one of {', '.join(OPTIMIZERS)}, got '{train_cfg.optimizer}'")
+    lr = train_cfg.learning_rate
+    total = max(1, train_cfg.epochs * steps_per_epoch)
+    warmup = min(train_cfg.warmup_epochs * steps_per_epoch, total - 1)
+    if train_cfg.lr_schedule == "cosine":
+        lr = keras.optimizers.schedules.CosineDecay(
+            0.0 if warmup else lr, total - warmup, alpha=0.01,
+            warmup_target=lr if warmup else None, warmup_steps=warmup)
+    elif train_cfg.lr_schedule != "constant":
+        raise UserError(f"train.lr_schedule must be cosine or constant, got '{train_cfg.lr_schedule}'")
+    kwargs = {"learning_rate": lr}
+    if train_cfg.clipnorm:
+        kwargs["clipnorm"] = train_cfg.clipnorm
+    if train_cfg.optimizer == "adamw":
+        kwargs["weight_decay"] = train_cfg.weight_decay
+    return OPTIMIZERS[train_cfg.optimizer](**kwargs)
+
+
+def _steps(ds, configured):
+    if configured:
+        return configured
+    n = int(ds.cardinality())
+    if n <= 0:
+        raise UserError("the training set size is unknown or empty; set train.steps_per_epoch")
+    return n
+
+
+def fit(cfg, run_dir, build, train_ds, val_ds, callbacks=()):
+    """Train `build()` -> compiled-ready (model, loss, metrics) under cfg.train; write the run's files.
+
+    Returns the trained model (best weights restored when early stopping is on).
+    """
+    tc = cfg.train
+    run_dir = Path(run_dir)
+    strategy = configure(tc)
+    steps = _steps(train_ds, tc.steps_per_epoch)
+    with strategy.scope():
+        model, loss, metrics = build()
+        model.compile(optimizer=make_optimizer(tc, steps), loss=loss, metrics=metrics, jit_compile=tc.jit_compile)
+    save_config(cfg, run_dir / "config.yaml")
+    (run_dir / "checkpoints").mkdir(exist_ok=True)
+    cbs = [
+        keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
+        keras.callbacks.TerminateOnNaN(),
+        keras.callbacks.ModelCheckpoint(str(run_dir / "checkpoints" / "best.keras"), monitor=tc.monitor,
+                                        save_best_only=True),
+        keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True),
+        keras.callbacks.TensorBoard(str(run_dir / "logs"), write_graph=False),
+        *callbacks,
+    ]
+    if tc.early_stopping_patience > 0:
+        cbs.append(keras.callbacks.EarlyStopping(monitor=tc.monitor, patience=tc.early_stopping_patience,
+                                                 restore_best_weights=True))
+    verbose = tc.verbose if tc.verbose != "auto" else (1 if sys.stdout.isatty() else 2)
+    start = time.time()
+    history = model.fit(train_ds, validation_data=val_ds, epochs=tc.epochs, steps_per_epoch=tc.steps_per_epoch,
+                        validation_steps=tc.validation_steps, callbacks=cbs, verbose=verbose, shuffle=False)
+    seconds = time.time() - start
+    hist = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+    losses = hist.get("loss", [])
+    if losses and not math.isfinite(losses[-1]):
+        raise UserError(f"training stopped: the loss became non-finite in epoch {len(losses)}; "
+                        f"the last good model is {run_dir / 'checkpoints' / 'best.keras'}")
+    model.save(run_dir / "model.keras")
+    monitored = hist.get(tc.monitor, [])
+    best_epoch = min(range(len(monitored)), key=monitored.__getitem__) if monitored else None
+    write_json(run_dir / "metrics.json", {
+        "epochs_run": len(losses),
+        "train_seconds": round(seconds, 2),
+        "monitor": tc.monitor,
+        "best_epoch": None if best_epoch is None else best_epoch + 1,
+        "best": {k: v[best_epoch] for k, v in hist.items()} if best_epoch is not None else {},
+        "final": {k: v[-1] for k, v in hist.items()},
+        "history": hist,
+        "config": to_dict(cfg),
+    })
+    return model
