@@ -77,7 +77,8 @@ def main():
     d, m, bs = cfg.data, cfg.model, cfg.train.batch_size
     splits = load_splits(d)
     n = len(splits.class_names)
-    train = batches(splits.train, bs, training=True, augment=True).repeat()
+    augment = dict(flip=d.flip, zoom=d.zoom, translate=d.translate, brightness=d.brightness)
+    train = batches(splits.train, bs, training=True, augment=augment).repeat()
     batch = next(iter(train))
     print(f"config: image {d.image_size}px, depth {m.depth}, filters {m.filters}, batch {bs}, {args.steps} steps")
 

@@ -4,6 +4,7 @@ import argparse
 import logging
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from keras_suite.errors import UserError
@@ -54,9 +55,13 @@ def _list(apps):
 def main(argv=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    warnings.filterwarnings("ignore", message=r".*tf.lite.Interpreter is deprecated.*")
     from keras_suite.apps import APPS
     from keras_suite.config import split_overrides
 
+    import tensorflow as tf
+
+    tf.get_logger().setLevel("ERROR")  # "Assets written to ..." on every SavedModel write
     parser = _parser(APPS)
     args, extra = parser.parse_known_args(argv)
     for arg in extra:  # key=value pairs given after --config land here

@@ -1,5 +1,6 @@
 """The one trainer: precision, distribution strategy, optimizer, callbacks, fit, resume, metrics JSON."""
 
+import csv
 import logging
 import math
 import sys
@@ -56,6 +57,11 @@ def make_optimizer(train_cfg, steps_per_epoch):
     return OPTIMIZERS[train_cfg.optimizer](**kwargs)
 
 
+def monitor_mode(monitor):
+    """'max' for scores (accuracy, IoU, Dice, AUC, BLEU, mAP), 'min' for losses."""
+    return "max" if any(k in monitor for k in ("acc", "iou", "dice", "auc", "bleu", "map")) else "min"
+
+
 def _steps(ds, configured):
     if configured:
         return configured
@@ -72,46 +78,61 @@ def fit(cfg, run_dir, build, train_ds, val_ds, callbacks=()):
     """
     tc = cfg.train
     run_dir = Path(run_dir)
+    mode = monitor_mode(tc.monitor)
     strategy = configure(tc)
     steps = _steps(train_ds, tc.steps_per_epoch)
+    if strategy.num_replicas_in_sync > 1:
+        print(f"strategy: {type(strategy).__name__} with {strategy.num_replicas_in_sync} replicas")
     with strategy.scope():
         model, loss, metrics = build()
         model.compile(optimizer=make_optimizer(tc, steps), loss=loss, metrics=metrics, jit_compile=tc.jit_compile)
     save_config(cfg, run_dir / "config.yaml")
     (run_dir / "checkpoints").mkdir(exist_ok=True)
     cbs = [
-        keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
+        # Kept after the run ends, so `resume=<run> train.epochs=<more>` continues where it stopped.
+        keras.callbacks.BackupAndRestore(str(run_dir / "backup"), delete_checkpoint=False),
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.ModelCheckpoint(str(run_dir / "checkpoints" / "best.keras"), monitor=tc.monitor,
-                                        save_best_only=True),
+                                        mode=mode, save_best_only=True),
         keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True),
         keras.callbacks.TensorBoard(str(run_dir / "logs"), write_graph=False),
         *callbacks,
     ]
     if tc.early_stopping_patience > 0:
         cbs.append(keras.callbacks.EarlyStopping(monitor=tc.monitor, patience=tc.early_stopping_patience,
-                                                 restore_best_weights=True))
+                                                 mode=mode, restore_best_weights=True))
     verbose = tc.verbose if tc.verbose != "auto" else (1 if sys.stdout.isatty() else 2)
     start = time.time()
     history = model.fit(train_ds, validation_data=val_ds, epochs=tc.epochs, steps_per_epoch=tc.steps_per_epoch,
                         validation_steps=tc.validation_steps, callbacks=cbs, verbose=verbose, shuffle=False)
     seconds = time.time() - start
-    hist = {k: [float(v) for v in vals] for k, vals in history.history.items()}
-    losses = hist.get("loss", [])
+    losses = history.history.get("loss", [])
     if losses and not math.isfinite(losses[-1]):
-        raise UserError(f"training stopped: the loss became non-finite in epoch {len(losses)}; "
+        raise UserError(f"training stopped: the loss became non-finite in epoch {history.epoch[-1] + 1}; "
                         f"the last good model is {run_dir / 'checkpoints' / 'best.keras'}")
     model.save(run_dir / "model.keras")
-    monitored = hist.get(tc.monitor, [])
-    best_epoch = min(range(len(monitored)), key=monitored.__getitem__) if monitored else None
-    write_json(run_dir / "metrics.json", {
-        "epochs_run": len(losses),
+    write_json(run_dir / "metrics.json", summarize(read_history(run_dir / "history.csv"), tc.monitor, seconds, cfg))
+    return model
+
+
+def read_history(path):
+    """All epochs of a run, across resumes, from the CSVLogger file: {metric: [value per epoch]}."""
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    return {k: [float(r[k]) for r in rows] for k in (rows[0] if rows else {}) if k != "epoch"}
+
+
+def summarize(hist, monitor, seconds, cfg):
+    monitored = hist.get(monitor, [])
+    pick = max if monitor_mode(monitor) == "max" else min
+    best = pick(range(len(monitored)), key=monitored.__getitem__) if monitored else None
+    return {
+        "epochs_run": len(hist.get("loss", [])),
         "train_seconds": round(seconds, 2),
-        "monitor": tc.monitor,
-        "best_epoch": None if best_epoch is None else best_epoch + 1,
-        "best": {k: v[best_epoch] for k, v in hist.items()} if best_epoch is not None else {},
+        "monitor": monitor,
+        "best_epoch": None if best is None else best + 1,
+        "best": {k: v[best] for k, v in hist.items()} if best is not None else {},
         "final": {k: v[-1] for k, v in hist.items()},
         "history": hist,
         "config": to_dict(cfg),
-    })
-    return model
+    }

@@ -51,7 +51,7 @@ def test_paired_augmentation_keeps_image_and_mask_aligned():
 def test_batches_augment_training_only():
     cfg = DataConfig(image_size=32, num_train=16, num_val=8, num_test=8)
     splits = load_splits(cfg)
-    images, masks = next(iter(batches(splits.train, 4, training=True, augment=True)))
+    images, masks = next(iter(batches(splits.train, 4, training=True, augment={"zoom": 0.1})))
     assert images.shape == (4, 32, 32, 3) and masks.dtype.name == "int32"
     assert set(np.unique(masks.numpy())) <= set(range(len(SHAPE_CLASSES)))
 

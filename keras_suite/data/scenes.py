@@ -2,8 +2,8 @@
 
 Objects are geometric shapes ("shapes") or real handwritten digits from
 `sklearn.datasets.load_digits` ("digits"), pasted with random colour, size and rotation onto
-tinted natural textures from `skimage.data` (brick, grass, gravel, camera, moon). The mask comes
-from the same drawing as the image, so it is exact.
+tinted natural textures from `skimage.data` (brick, grass, gravel, camera, moon), in a colour that
+stands out from what lies behind. The mask comes from the same drawing as the image, so it is exact.
 """
 
 import functools
@@ -51,9 +51,15 @@ def _shape_polygon(rng, kind, cx, cy, r):
             for k in range(sides)]
 
 
+# Area of a shape with circumradius 1: circle, square, equilateral triangle. Sizes are drawn as areas
+# so that shape, not size, tells the classes apart.
+_UNIT_AREA = {1: np.pi, 2: 2.0, 3: 3 * np.sqrt(3) / 4}
+
+
 def _paste_shape(rng, size):
     cls = int(rng.integers(1, len(SHAPE_CLASSES)))
-    r = rng.uniform(0.09, 0.22) * size
+    area = rng.uniform(0.025, 0.15) * size * size
+    r = np.sqrt(area / _UNIT_AREA[cls])
     cx, cy = rng.uniform(r, size - r, 2)
     layer = Image.new("L", (size, size), 0)
     draw = ImageDraw.Draw(layer)
@@ -76,6 +82,15 @@ def _paste_digit(rng, size):
     return int(targets[i]) + 1, region
 
 
+def _contrasting_colour(rng, behind, min_distance=90.0, tries=20):
+    """A random RGB colour at least `min_distance` away from `behind` (so a person could see the object)."""
+    for _ in range(tries):
+        colour = rng.uniform(0, 255, 3)
+        if np.linalg.norm(colour - behind) >= min_distance:
+            return colour
+    return np.where(behind > 127, 0.0, 255.0)
+
+
 def make_scenes(kind, count, size, seed, max_objects=3):
     """Return `(images uint8 (N, S, S, 3), masks uint8 (N, S, S))` for `kind` in KINDS."""
     if kind not in KINDS:
@@ -89,7 +104,7 @@ def make_scenes(kind, count, size, seed, max_objects=3):
         mask = masks[n]
         for _ in range(int(rng.integers(1, max_objects + 1))):
             cls, region = paste(rng, size)
-            colour = rng.uniform(0, 255, 3)
+            colour = _contrasting_colour(rng, image[region].mean(axis=0))
             shade = rng.uniform(0.75, 1.0, (size, size, 1))
             image[region] = (colour * shade)[region]
             mask[region] = cls

@@ -121,15 +121,15 @@ def load_splits(cfg, seed=0):
     return dataclasses.replace(splits, class_names=tuple(cfg.class_names) or splits.class_names)
 
 
-def batches(ds, batch_size, training=False, augment=False, seed=0, cache=True):
-    """Cache, shuffle (training), batch, augment (training) and prefetch."""
+def batches(ds, batch_size, training=False, augment=None, seed=0, cache=True):
+    """Cache, shuffle (training), batch, augment (training; `augment` holds paired_augmenter kwargs) and prefetch."""
     if cache:
         ds = ds.cache()
     if training:
         ds = ds.shuffle(2048, seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size, drop_remainder=training)
-    if training and augment:
-        aug = paired_augmenter(seed)
+    if training and augment is not None:
+        aug = paired_augmenter(seed, **augment)
 
         def apply(image, mask):
             out = aug({"images": image, "segmentation_masks": mask}, training=True)

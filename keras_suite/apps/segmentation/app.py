@@ -103,8 +103,9 @@ class SegmentationApp(App):
         run = args.get("resume") or new_run_dir(cfg.train.runs_dir, self.name)
         print(f"run directory: {run}")
         tc = cfg.train
-        train_ds = batches(splits.train, tc.batch_size, training=True, augment=cfg.data.augment, seed=tc.seed,
-                           cache=cfg.data.cache)
+        d = cfg.data
+        augment = dict(flip=d.flip, zoom=d.zoom, translate=d.translate, brightness=d.brightness) if d.augment else None
+        train_ds = batches(splits.train, tc.batch_size, training=True, augment=augment, seed=tc.seed, cache=d.cache)
         val_ds = batches(splits.val, tc.batch_size, cache=cfg.data.cache)
         images, masks = _take(splits.val, 6)
         callbacks = [ImagePreview(lambda m: preview(m, images, masks, len(names)), run, Path(run) / "logs",
@@ -125,9 +126,12 @@ class SegmentationApp(App):
         names = splits.class_names
         n = len(names)
         cm = np.zeros((n, n), np.int64)
-        for images, masks in batches(getattr(splits, split), cfg.train.batch_size, cache=False):
+        data = batches(getattr(splits, split), cfg.train.batch_size, cache=False)
+        progress = keras.utils.Progbar(int(data.cardinality()) if data.cardinality() > 0 else None, unit_name="batch")
+        for images, masks in data:
             pred = np.argmax(model.predict_on_batch(images), axis=-1).ravel()
             cm += np.bincount(masks.numpy().ravel() * n + pred, minlength=n * n).reshape(n, n)
+            progress.add(1)
         scores = {"split": split, **confusion_scores(cm, names), "confusion_matrix": cm.tolist()}
         print(f"{'class':<14}{'IoU':>8}{'Dice':>8}{'pixels':>11}")
         for name, s in scores["per_class"].items():
