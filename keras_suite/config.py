@@ -179,7 +179,7 @@ def read_yaml(path):
 
 def load_config(schema, files=(), overrides=None):
     """Build `schema` from its defaults, then each YAML file in order, then dotted overrides."""
-    tree = {}
+    tree = dataclasses.asdict(schema())  # the schema's own defaults, including per-app section defaults
     all_keys = _keys(schema)
     for path in files:
         for key, value in _nested_items(read_yaml(path), schema):

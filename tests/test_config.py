@@ -16,6 +16,9 @@ def test_defaults_and_overrides():
     cfg = load_config(SegmentationConfig, [], {"train.epochs": "3", "model.filters": "16", "train.learning_rate": "1e-4"})
     assert cfg.train.epochs == 3 and cfg.model.filters == 16 and cfg.train.learning_rate == 1e-4
     assert cfg.data.image_size == SegmentationConfig().data.image_size
+    # Section defaults set by the app (not the shared TrainConfig class) survive overrides of that section.
+    assert cfg.train.batch_size == SegmentationConfig().train.batch_size == 16
+    assert cfg.train.jit_compile is True
 
 
 def test_yaml_files_merge_in_order_then_overrides(tmp_path):
