@@ -25,34 +25,58 @@ EXPORTERS = Registry("export format")
 
 @dataclasses.dataclass
 class Serving:
-    """What an app exports: the Keras model and its serving function at any and at a fixed input size.
+    """What an app exports: the model and its serving function at any and at a fixed input size.
 
-    `fn(inputs, dynamic)` returns a dict of tensors; `dynamic_spec` and `fixed_spec` are the
-    input TensorSpecs (the fixed one has batch 1, for TFLite); `samples` are real inputs at the
-    fixed size (parity and int8 calibration); `input_name` names the input in every signature.
+    `fn(inputs: dict of tensors, dynamic: bool)` returns a dict of tensors. `dynamic_spec` and
+    `fixed_spec` map input names to TensorSpecs (the fixed one has batch 1, for TFLite). `samples`
+    are real fixed-size inputs (dicts of arrays, batch 1) on which every format is compared with
+    Keras; `calibration` (same form) calibrates int8. `endpoints` are further SavedModel
+    signatures (name -> tf.function with an input signature), e.g. string-in/string-out
+    generation; `track` lists further layers they use (lookup tables).
     """
 
     model: keras.Model
     fn: callable
-    dynamic_spec: tf.TensorSpec
-    fixed_spec: tf.TensorSpec
-    samples: np.ndarray
-    calibration: np.ndarray
-    input_name: str = "images"
+    dynamic_spec: dict
+    fixed_spec: dict
+    samples: list
+    calibration: list
+    endpoints: dict = dataclasses.field(default_factory=dict)
+    track: list = dataclasses.field(default_factory=list)
 
 
 class ExportError(UserError):
     """An export that failed its parity check or could not be converted."""
 
 
+def _signature(serving, dynamic):
+    spec = serving.dynamic_spec if dynamic else serving.fixed_spec
+    names = list(spec)
+
+    def serve(*args):
+        return serving.fn(dict(zip(names, args)), dynamic)
+
+    return tf.function(serve, input_signature=[tf.TensorSpec(spec[n].shape, spec[n].dtype, name=n) for n in names])
+
+
 def _archive(serving, dynamic):
     archive = keras.export.ExportArchive()
     archive.track(serving.model)
-    spec = serving.dynamic_spec if dynamic else serving.fixed_spec
-    fn = tf.function(lambda x: serving.fn(x, dynamic), input_signature=[tf.TensorSpec(spec.shape, spec.dtype,
-                                                                                       name=serving.input_name)])
-    archive.add_endpoint("serve", fn)
+    archive.add_endpoint("serve", _signature(serving, dynamic))
+    if dynamic:
+        for layer in serving.track:
+            archive.track(layer)
+        for name, fn in serving.endpoints.items():
+            archive.add_endpoint(name, fn)
     return archive
+
+
+def _run_all(call, samples):
+    """Run `call(**sample)` on each sample and concatenate each output over the samples."""
+    start = time.perf_counter()
+    outs = [{k: np.asarray(v) for k, v in call(**sample).items()} for sample in samples]
+    ms = (time.perf_counter() - start) * 1000 / len(samples)
+    return {k: np.concatenate([o[k] for o in outs]) for k in outs[0]}, ms
 
 
 def _compare(reference, outputs):
@@ -75,11 +99,8 @@ def _compare(reference, outputs):
 def _saved_model(serving, work, ctx):
     path = work / "saved_model"
     _archive(serving, dynamic=True).write_out(str(path), verbose=False)
-    loaded = tf.saved_model.load(str(path))
-    start = time.perf_counter()
-    out = loaded.serve(tf.constant(serving.samples))
-    ms = (time.perf_counter() - start) * 1000 / len(serving.samples)
-    return path, {k: v.numpy() for k, v in out.items()}, ms
+    signature = tf.saved_model.load(str(path)).signatures["serve"]
+    return (path, *_run_all(lambda **x: signature(**{k: tf.constant(v) for k, v in x.items()}), serving.samples))
 
 
 def _tflite(quantization, filename):
@@ -87,10 +108,9 @@ def _tflite(quantization, filename):
         if "fixed_saved_model" not in ctx:
             ctx["fixed_saved_model"] = Path(tempfile.mkdtemp(prefix=".fixed-", dir=work.parent))
             _archive(serving, dynamic=False).write_out(str(ctx["fixed_saved_model"]), verbose=False)
-        representative = [{serving.input_name: s[None]} for s in serving.calibration]
         try:
             flatbuffer = tflite.convert(ctx["fixed_saved_model"], quantization=quantization,
-                                        representative=representative)
+                                        representative=serving.calibration)
         except Exception as e:  # noqa: BLE001 - converter errors are long; keep the first line
             raise ExportError(f"TFLite conversion ({quantization}) failed: {str(e).splitlines()[0][:300]}") from None
         bad = tflite.non_builtin_ops(flatbuffer)
@@ -98,11 +118,7 @@ def _tflite(quantization, filename):
             raise ExportError(f"TFLite model ({quantization}) needs non-builtin ops: {', '.join(bad)}")
         path = work / filename
         path.write_bytes(flatbuffer)
-        runner = tflite.Runner(flatbuffer)
-        start = time.perf_counter()
-        out = runner.run_batch(serving.input_name, serving.samples)
-        ms = (time.perf_counter() - start) * 1000 / len(serving.samples)
-        return path, out, ms
+        return (path, *_run_all(tflite.Runner(flatbuffer), serving.samples))
 
     return exporter
 
@@ -139,8 +155,9 @@ def export(serving, target, ecfg, metadata):
     ctx = {}
     try:
         serving.model.save(work / "model.keras")
-        reference = {k: np.asarray(v) for k, v in serving.fn(tf.constant(serving.samples), False).items()}
-        report = {"samples": int(len(serving.samples)), "formats": {}}
+        reference, _ = _run_all(lambda **x: serving.fn({k: tf.constant(v) for k, v in x.items()}, False),
+                                serving.samples)
+        report = {"samples": len(serving.samples), "formats": {}}
         failures = []
         for name, exporter in exporters.items():
             path, outputs, ms = exporter(serving, work, ctx)
@@ -178,7 +195,7 @@ def _replace(work, target):
 
 
 def format_report(report):
-    lines = [f"{'format':<13}{'file':<20}{'size':>10}{'max|diff|':>11}{'agree':>8}{'ms/img':>9}  ok"]
+    lines = [f"{'format':<13}{'file':<20}{'size':>10}{'max|diff|':>11}{'agree':>8}{'ms/call':>9}  ok"]
     for name, r in report["formats"].items():
         lines.append(f"{name:<13}{r['file']:<20}{r['bytes'] / 1e6:>8.2f}MB{r['max_abs_diff']:>11.2e}"
                      f"{r['agreement']:>8.4f}{r['ms_per_sample']:>9.2f}  {'yes' if r['passed'] else 'NO'}")

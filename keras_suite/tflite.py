@@ -1,6 +1,5 @@
 """TFLite (LiteRT) conversion with builtin ops only, op inspection, and running with ai_edge_litert."""
 
-import numpy as np
 import tensorflow as tf
 from ai_edge_litert.interpreter import Interpreter
 
@@ -41,7 +40,7 @@ def non_builtin_ops(flatbuffer):
 
 
 class Runner:
-    """Runs one signature of a TFLite model one batch-1 sample at a time."""
+    """Runs one signature of a TFLite model: `runner(name=array, ...) -> {output: array}`."""
 
     def __init__(self, flatbuffer, signature="serve"):
         self.interpreter = Interpreter(model_content=flatbuffer)
@@ -49,8 +48,3 @@ class Runner:
 
     def __call__(self, **inputs):
         return self.runner(**inputs)
-
-    def run_batch(self, name, samples):
-        """Stack the outputs of running `samples` (N, ...) one at a time as input `name`."""
-        outs = [self.runner(**{name: s[None]}) for s in samples]
-        return {k: np.concatenate([o[k] for o in outs]) for k in outs[0]}

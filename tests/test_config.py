@@ -91,9 +91,14 @@ def test_split_overrides():
         split_overrides(["epochs"])
 
 
-def test_shipped_default_yaml_equals_schema_defaults():
-    shipped = yaml.safe_load((CONFIGS / "default.yaml").read_text())
-    assert shipped == to_dict(SegmentationConfig())
+@pytest.mark.parametrize("app", ["segmentation", "char_rnn"])
+def test_shipped_configs_match_the_schema(app):
+    from keras_suite.apps import APPS
+
+    schema = APPS.get(app).config_cls
+    shipped = yaml.safe_load((CONFIGS.parent / app / "default.yaml").read_text())
+    assert shipped == to_dict(schema())
+    load_config(schema, [CONFIGS.parent / app / "tiny.yaml"])
 
 
 def test_tiny_yaml_is_valid_and_resolved_config_round_trips(tmp_path):

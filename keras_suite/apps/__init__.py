@@ -1,6 +1,7 @@
 """The task apps. Importing this package registers every app in APPS."""
 
 from keras_suite.apps.base import APPS
+from keras_suite.apps.char_rnn.app import CharRNNApp  # noqa: F401 - registers the app
 from keras_suite.apps.segmentation.app import SegmentationApp  # noqa: F401 - registers the app
 
 __all__ = ["APPS"]

@@ -6,7 +6,7 @@ inside exported graphs alike.
 """
 
 from keras_suite.decoding.filters import top_k_filter, top_p_filter
-from keras_suite.decoding.loop import decode
+from keras_suite.decoding.loop import continue_text, decode
 from keras_suite.decoding.sampling import Greedy, Sampling
 
-__all__ = ["Greedy", "Sampling", "decode", "top_k_filter", "top_p_filter"]
+__all__ = ["Greedy", "Sampling", "continue_text", "decode", "top_k_filter", "top_p_filter"]

@@ -18,3 +18,11 @@ def decode(next_fn, start_tokens, state, length, strategy, seed=(0, 0), end_toke
         tokens, search = strategy.step(logits, search, tf.random.experimental.stateless_fold_in(seed, t), end_token)
         steps = steps.write(t, tokens)
     return strategy.finalize(tf.transpose(steps.stack()), search)
+
+
+def continue_text(next_fn, prime, state, length, strategy, seed=(0, 0), end_token=None):
+    """Feed `prime` (B, P >= 1) through `next_fn` to build the state, then `decode` `length` tokens after it."""
+    prime = tf.convert_to_tensor(prime, tf.int32)
+    for t in tf.range(tf.shape(prime)[1] - 1):
+        _, state = next_fn(prime[:, t], state)
+    return decode(next_fn, prime[:, -1], state, length, strategy, seed, end_token)

@@ -43,14 +43,19 @@ class Sampling(Greedy):
     """
 
     def __init__(self, temperature=1.0, top_k=0, top_p=1.0):
-        if temperature < 0 or top_k < 0 or not 0 < top_p <= 1:
-            raise ValueError("need temperature >= 0, top_k >= 0 and 0 < top_p <= 1")
+        if isinstance(temperature, (int, float)) and temperature < 0:
+            raise ValueError(f"temperature must be >= 0, got {temperature}")
+        if isinstance(top_k, int) and top_k < 0:
+            raise ValueError(f"top_k must be >= 0, got {top_k}")
+        if isinstance(top_p, (int, float)) and not 0 < top_p <= 1:
+            raise ValueError(f"top_p must be in (0, 1], got {top_p}")
         self.temperature = temperature
         self.top_k = top_k
         self.top_p = top_p
 
     def select(self, logits, seed):
-        if self.temperature == 0:
-            return super().select(logits, seed)
-        logits = top_p_filter(top_k_filter(logits / self.temperature, self.top_k), self.top_p)
-        return tf.squeeze(tf.random.stateless_categorical(logits, 1, seed, dtype=tf.int32), -1)
+        temperature = tf.cast(self.temperature, logits.dtype)  # may be a tensor in exported graphs
+        scaled = logits / tf.maximum(temperature, 1e-6)
+        filtered = top_p_filter(top_k_filter(scaled, self.top_k), self.top_p)
+        sampled = tf.squeeze(tf.random.stateless_categorical(filtered, 1, seed, dtype=tf.int32), -1)
+        return tf.where(temperature > 0, sampled, super().select(logits, seed))

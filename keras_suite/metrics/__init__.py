@@ -2,5 +2,6 @@
 
 from keras_suite.metrics.confusion import confusion_scores
 from keras_suite.metrics.dice import MeanDice
+from keras_suite.metrics.language_model import BitsPerCharacter, Perplexity
 
-__all__ = ["MeanDice", "confusion_scores"]
+__all__ = ["BitsPerCharacter", "MeanDice", "Perplexity", "confusion_scores"]

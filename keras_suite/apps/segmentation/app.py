@@ -176,10 +176,11 @@ class SegmentationApp(App):
         samples, _ = _take(splits.test, ecfg.parity_samples)
         calibration, _ = _take(splits.train, ecfg.calibration_samples)
         serving = exporting.Serving(
-            model=model, fn=lambda x, dynamic: serve(model, x, dynamic),
-            dynamic_spec=tf.TensorSpec([None, None, None, 3], tf.uint8),
-            fixed_spec=tf.TensorSpec([1, size, size, 3], tf.uint8),
-            samples=np.round(samples).astype(np.uint8), calibration=np.round(calibration).astype(np.uint8))
+            model=model, fn=lambda x, dynamic: serve(model, x["images"], dynamic),
+            dynamic_spec={"images": tf.TensorSpec([None, None, None, 3], tf.uint8)},
+            fixed_spec={"images": tf.TensorSpec([1, size, size, 3], tf.uint8)},
+            samples=[{"images": np.round(s[None]).astype(np.uint8)} for s in samples],
+            calibration=[{"images": np.round(s[None]).astype(np.uint8)} for s in calibration])
         metadata = {
             "app": self.name, "task": "semantic segmentation", "labels": list(cfg.data.class_names),
             "input": {"name": "images", "dtype": "uint8", "layout": "NHWC", "channels": "RGB",
