@@ -102,9 +102,13 @@ def fit(cfg, run_dir, build, train_ds, val_ds, callbacks=()):
         cbs.append(keras.callbacks.EarlyStopping(monitor=tc.monitor, patience=tc.early_stopping_patience,
                                                  mode=mode, restore_best_weights=True))
     verbose = tc.verbose if tc.verbose != "auto" else (1 if sys.stdout.isatty() else 2)
+    if tc.steps_per_epoch:  # epochs shorter or longer than one pass: keep drawing from the shuffled stream
+        train_ds = train_ds.repeat()
+    val_batches = int(val_ds.cardinality())
+    val_steps = min(tc.validation_steps, val_batches) if tc.validation_steps and val_batches > 0 else tc.validation_steps
     start = time.time()
     history = model.fit(train_ds, validation_data=val_ds, epochs=tc.epochs, steps_per_epoch=tc.steps_per_epoch,
-                        validation_steps=tc.validation_steps, callbacks=cbs, verbose=verbose, shuffle=False)
+                        validation_steps=val_steps, callbacks=cbs, verbose=verbose, shuffle=False)
     seconds = time.time() - start
     losses = history.history.get("loss", [])
     if losses and not math.isfinite(losses[-1]):

@@ -1,4 +1,5 @@
 import dataclasses
+import json
 
 import keras
 import numpy as np
@@ -64,3 +65,11 @@ def test_non_finite_loss_stops_with_clear_error(tmp_path):
     with pytest.raises(UserError, match="loss became non-finite in epoch 1"):
         fit(cfg, tmp_path, _build, _data(nan=True), _data(16))
     assert not (tmp_path / "model.keras").exists()
+
+
+def test_steps_per_epoch_beyond_one_pass_and_validation_steps_clamped(tmp_path):
+    cfg = _Cfg(TrainConfig(epochs=3, steps_per_epoch=6, validation_steps=10, early_stopping_patience=0,
+                           verbose=0))
+    fit(cfg, tmp_path, _build, _data(32), _data(16))  # 4 train batches a pass, 2 validation batches
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["epochs_run"] == 3 and len(metrics["history"]["val_loss"]) == 3

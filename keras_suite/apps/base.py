@@ -1,7 +1,12 @@
 """The App interface the CLI dispatches to: a config schema and commands taking key=value arguments."""
 
+from pathlib import Path
+
+import keras
+
 from keras_suite.config import load_config
 from keras_suite.errors import UserError, closest
+from keras_suite.export import check_target
 from keras_suite.registry import Registry
 from keras_suite.runs import open_run
 
@@ -42,3 +47,17 @@ class App:
                 files.insert(0, plain[key] / "config.yaml")
         cfg = load_config(self.config_cls, files, dotted)
         return getattr(self, command)(cfg, plain)
+
+    def trained_model(self, run):
+        """The run's final model, loaded with safe_mode (no arbitrary code)."""
+        path = Path(run) / "model.keras"
+        if not path.is_file():
+            raise UserError(f"run {run} has no trained model (model.keras); finish it with: "
+                            f"keras-suite {self.name} train resume={run}")
+        return keras.saving.load_model(path, safe_mode=True)
+
+    def export_target(self, cfg, run):
+        """`<export.out_dir>/<app>/<export.name or run name>`, refused if it holds files (unless overwrite)."""
+        target = Path(cfg.export.out_dir) / self.name / (cfg.export.name or Path(run).name)
+        check_target(target, cfg.export.overwrite)
+        return target

@@ -82,15 +82,6 @@ class TextSamples(keras.callbacks.Callback):
         (self.out / f"epoch{epoch + 1:03d}.txt").write_text("\n\n".join(parts) + "\n")
 
 
-def load_run(run):
-    path = Path(run) / "model.keras"
-    if not path.is_file():
-        raise UserError(f"run {run} has no trained model (model.keras); finish it with: "
-                        f"keras-suite char_rnn train resume={run}")
-    vocab = CharVocabulary.from_json((Path(run) / "vocab.json").read_text())
-    return keras.saving.load_model(path, safe_mode=True), vocab
-
-
 def _windows(cfg, vocab, text):
     ids = vocab.encode(text)
     train_ids, val_ids = split_ids(ids, cfg.data.val_fraction)
@@ -132,9 +123,12 @@ class CharRNNApp(App):
               f"tensorboard --logdir {Path(run).parent}")
         return run
 
+    def load_run(self, run):
+        return self.trained_model(run), CharVocabulary.from_json((Path(run) / "vocab.json").read_text())
+
     def evaluate(self, cfg, args):
         run = args["run"]
-        model, vocab = load_run(run)
+        model, vocab = self.load_run(run)
         _, val_ids = _windows(cfg, vocab, load_corpus(cfg.data.corpus))
         model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                       metrics=[Perplexity(), BitsPerCharacter()])
@@ -152,7 +146,7 @@ class CharRNNApp(App):
             raise UserError(f"length must be positive, got {g.length}")
         if not g.prime:
             raise UserError("prime must not be empty")
-        model, vocab = load_run(args["run"])
+        model, vocab = self.load_run(args["run"])
         unknown = vocab.unknown(g.prime)
         if unknown:
             log.warning("prime has characters outside the vocabulary (read as OOV): %s", "".join(unknown))
@@ -162,10 +156,9 @@ class CharRNNApp(App):
 
     def export(self, cfg, args):
         run = args["run"]
-        model, vocab = load_run(run)
+        model, vocab = self.load_run(run)
         ecfg = cfg.export
-        target = Path(ecfg.out_dir) / self.name / (ecfg.name or Path(run).name)
-        exporting.check_target(target, ecfg.overwrite)
+        target = self.export_target(cfg, run)
         step = build_step_model(model)
         next_fn, zeros = stacked_step(step)
         token_spec = tf.TensorSpec([1], tf.int32)

@@ -66,14 +66,6 @@ def serve(model, images, dynamic):
     return {"probabilities": probs, "mask": tf.cast(tf.argmax(probs, axis=-1), tf.uint8)}
 
 
-def load_trained(run):
-    path = Path(run) / "model.keras"
-    if not path.is_file():
-        raise UserError(f"run {run} has no trained model (model.keras); finish it with: "
-                        f"keras-suite segmentation train resume={run}")
-    return keras.saving.load_model(path, safe_mode=True)
-
-
 def preview(model, images, masks, num_classes):
     """Rows of (image, truth, predicted overlay) as one uint8 picture."""
     pred = np.argmax(model.predict(images, verbose=0), axis=-1)
@@ -121,7 +113,7 @@ class SegmentationApp(App):
         if split not in ("val", "test"):
             raise UserError(f"split must be val or test, got '{split}'")
         run = args["run"]
-        model = load_trained(run)
+        model = self.trained_model(run)
         splits = load_splits(cfg.data, cfg.train.seed)
         names = splits.class_names
         n = len(names)
@@ -154,7 +146,7 @@ class SegmentationApp(App):
         if not paths:
             raise UserError(f"no images (*.png, *.jpg) in {source}")
         images = [read_rgb(p) for p in paths]
-        model = load_trained(run)
+        model = self.trained_model(run)
         names = cfg.data.class_names
         out = Path(args.get("out") or Path(run) / "predictions")
         for path, image in zip(paths, images):
@@ -167,11 +159,10 @@ class SegmentationApp(App):
 
     def export(self, cfg, args):
         run = args["run"]
-        model = load_trained(run)
+        model = self.trained_model(run)
         splits = load_splits(cfg.data, cfg.train.seed)
         ecfg = cfg.export
-        target = Path(ecfg.out_dir) / self.name / (ecfg.name or Path(run).name)
-        exporting.check_target(target, ecfg.overwrite)
+        target = self.export_target(cfg, run)
         size = cfg.data.image_size
         samples, _ = _take(splits.test, ecfg.parity_samples)
         calibration, _ = _take(splits.train, ecfg.calibration_samples)
