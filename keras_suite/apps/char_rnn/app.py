@@ -32,10 +32,10 @@ def build(cfg, vocab_size):
     return model, loss, [Perplexity(), BitsPerCharacter()]
 
 
-def strategy_for(g):
-    if g.temperature < 0 or g.top_k < 0 or not 0 < g.top_p <= 1:
+def strategy_for(temperature, top_k, top_p):
+    if temperature < 0 or top_k < 0 or not 0 < top_p <= 1:
         raise UserError("need temperature >= 0, top_k >= 0 and 0 < top_p <= 1")
-    return Greedy() if g.temperature == 0 else Sampling(g.temperature, g.top_k, g.top_p)
+    return Greedy() if temperature == 0 else Sampling(temperature, top_k, top_p)
 
 
 def generator_step(step_model):
@@ -72,7 +72,7 @@ class TextSamples(keras.callbacks.Callback):
         step = build_step_model(self.model)
         parts = []
         for temperature in self.g.preview_temperatures:
-            strategy = Greedy() if temperature == 0 else Sampling(temperature, self.g.top_k, self.g.top_p)
+            strategy = strategy_for(temperature, self.g.top_k, self.g.top_p)
             text = generate_text(step, self.vocab, self.g.prime, self.g.preview_length, strategy, self.g.seed)
             parts.append(f"## temperature {temperature}\n\n{text}")
             with self.writer.as_default():
@@ -150,7 +150,8 @@ class CharRNNApp(App):
         unknown = vocab.unknown(g.prime)
         if unknown:
             log.warning("prime has characters outside the vocabulary (read as OOV): %s", "".join(unknown))
-        text = generate_text(build_step_model(model), vocab, g.prime, g.length, strategy_for(g), g.seed)
+        strategy = strategy_for(g.temperature, g.top_k, g.top_p)
+        text = generate_text(build_step_model(model), vocab, g.prime, g.length, strategy, g.seed)
         print(text)
         return text
 
