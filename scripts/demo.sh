@@ -6,7 +6,7 @@ RUNS=${2:-runs}
 KS="$BIN/keras-suite"
 
 "$KS" list
-# DEMO_ARGS adds config overrides, e.g. DEMO_ARGS="train.epochs=20" for the full default run.
+# DEMO_ARGS adds config overrides, e.g. DEMO_ARGS="train.epochs=15" for the full default run (~13 min).
 # shellcheck disable=SC2086
 "$KS" segmentation train train.runs_dir="$RUNS" train.epochs=4 ${DEMO_ARGS:-}
 RUN=$(ls -d "$RUNS"/segmentation/*/ | sort | tail -n 1)
