@@ -15,7 +15,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from keras_suite.apps.segmentation.app import make_loss  # noqa: E402
+from keras_suite.apps.segmentation.app import augment_options, make_loss  # noqa: E402
 from keras_suite.apps.segmentation.config import SegmentationConfig  # noqa: E402
 from keras_suite.data.segmentation import batches, load_splits  # noqa: E402
 from keras_suite.models.unet import build_unet  # noqa: E402
@@ -77,8 +77,7 @@ def main():
     d, m, bs = cfg.data, cfg.model, cfg.train.batch_size
     splits = load_splits(d)
     n = len(splits.class_names)
-    augment = dict(flip=d.flip, zoom=d.zoom, translate=d.translate, brightness=d.brightness)
-    train = batches(splits.train, bs, training=True, augment=augment).repeat()
+    train = batches(splits.train, bs, training=True, augment=augment_options(d)).repeat()
     batch = next(iter(train))
     print(f"config: image {d.image_size}px, depth {m.depth}, filters {m.filters}, batch {bs}, {args.steps} steps")
 

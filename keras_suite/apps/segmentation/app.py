@@ -42,6 +42,12 @@ def make_metrics(num_classes):
             keras.metrics.SparseCategoricalAccuracy(name="pixel_accuracy")]
 
 
+def augment_options(data_cfg):
+    """paired_augmenter kwargs from the data config, or None when augmentation is off."""
+    d = data_cfg
+    return dict(flip=d.flip, zoom=d.zoom, translate=d.translate, brightness=d.brightness) if d.augment else None
+
+
 def build_model(cfg, num_classes):
     m = cfg.model
     if m.encoder not in ("unet", "mobilenet_v2"):
@@ -95,9 +101,8 @@ class SegmentationApp(App):
         run = args.get("resume") or new_run_dir(cfg.train.runs_dir, self.name)
         print(f"run directory: {run}")
         tc = cfg.train
-        d = cfg.data
-        augment = dict(flip=d.flip, zoom=d.zoom, translate=d.translate, brightness=d.brightness) if d.augment else None
-        train_ds = batches(splits.train, tc.batch_size, training=True, augment=augment, seed=tc.seed, cache=d.cache)
+        train_ds = batches(splits.train, tc.batch_size, training=True, augment=augment_options(cfg.data),
+                           seed=tc.seed, cache=cfg.data.cache)
         val_ds = batches(splits.val, tc.batch_size, cache=cfg.data.cache)
         images, masks = _take(splits.val, 6)
         callbacks = [ImagePreview(lambda m: preview(m, images, masks, len(names)), run, Path(run) / "logs",
@@ -119,7 +124,8 @@ class SegmentationApp(App):
         n = len(names)
         cm = np.zeros((n, n), np.int64)
         data = batches(getattr(splits, split), cfg.train.batch_size, cache=False)
-        progress = keras.utils.Progbar(int(data.cardinality()) if data.cardinality() > 0 else None, unit_name="batch")
+        total = int(data.cardinality())
+        progress = keras.utils.Progbar(total if total > 0 else None, unit_name="batch")
         for images, masks in data:
             pred = np.argmax(model.predict_on_batch(images), axis=-1).ravel()
             cm += np.bincount(masks.numpy().ravel() * n + pred, minlength=n * n).reshape(n, n)
