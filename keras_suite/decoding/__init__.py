@@ -5,8 +5,9 @@ top-p) and beam search share the loop. Everything is TensorFlow ops, so the loop
 inside exported graphs alike.
 """
 
+from keras_suite.decoding.beam import BeamSearch
 from keras_suite.decoding.filters import top_k_filter, top_p_filter
 from keras_suite.decoding.loop import continue_text, decode
 from keras_suite.decoding.sampling import Greedy, Sampling
 
-__all__ = ["Greedy", "Sampling", "continue_text", "decode", "top_k_filter", "top_p_filter"]
+__all__ = ["BeamSearch", "Greedy", "Sampling", "continue_text", "decode", "top_k_filter", "top_p_filter"]

@@ -3,21 +3,37 @@
 import tensorflow as tf
 
 
-def decode(next_fn, start_tokens, state, length, strategy, seed=(0, 0), end_token=None):
-    """Run `next_fn(tokens (B,), state) -> (logits (B, V), state)` for `length` steps.
+def _reorder(structure, parents):
+    return tf.nest.map_structure(lambda x: tf.gather(x, parents), structure)
 
-    The strategy picks each next token from the logits.
-    Incremental `state` (RNN states, attention caches) makes each step O(1) in the prefix length.
-    Deterministic for a given `seed` (two ints). Returns `strategy.finalize(tokens (B, length), search)`.
+
+def decode(next_fn, start_tokens, state, length, strategy, seed=(0, 0), end_token=None):
+    """Run `next_fn(tokens (N,), state) -> (logits (N, V), state)` for up to `length` steps.
+
+    The strategy picks each next token from the logits; a beam search (`strategy.reorders`) also
+    says which hypothesis each row continues, and the loop reorders the written tokens and every
+    tensor of `state` (any nest of batch-major tensors) accordingly. Incremental `state` (RNN
+    states, attention caches) makes each step O(1) in the prefix length. With `end_token` the loop
+    stops once every row has ended; the rest of the output is filled with `end_token`. Tokens are
+    kept in a fixed (N, length) tensor rather than a TensorArray so the loop converts to TFLite
+    builtin ops. Deterministic for a given `seed` (two ints).
+    Returns `strategy.finalize(tokens, search)`.
     """
     tokens, state, search = strategy.initialize(tf.convert_to_tensor(start_tokens, tf.int32), state)
     seed = tf.convert_to_tensor(seed, tf.int64)
-    steps = tf.TensorArray(tf.int32, size=length)
+    fill = 0 if end_token is None else end_token
+    written = tf.fill(tf.stack([tf.shape(tokens)[0], length]), tf.constant(fill, tf.int32))
+    columns = tf.range(length)[None, :]
     for t in tf.range(length):
         logits, state = next_fn(tokens, state)
         tokens, search = strategy.step(logits, search, tf.random.experimental.stateless_fold_in(seed, t), end_token)
-        steps = steps.write(t, tokens)
-    return strategy.finalize(tf.transpose(steps.stack()), search)
+        if strategy.reorders:
+            written = tf.gather(written, search["parents"])
+            state = _reorder(state, search["parents"])
+        written = tf.where(tf.equal(columns, t), tokens[:, None], written)
+        if end_token is not None and tf.reduce_all(search["finished"]):
+            break
+    return strategy.finalize(written, search)
 
 
 def continue_text(next_fn, prime, state, length, strategy, seed=(0, 0), end_token=None):

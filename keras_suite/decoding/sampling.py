@@ -8,6 +8,8 @@ from keras_suite.decoding.filters import top_k_filter, top_p_filter
 class Greedy:
     """Pick the most likely token at every step (beam search with width 1)."""
 
+    reorders = False
+
     def initialize(self, start_tokens, state):
         batch = tf.shape(start_tokens)[0]
         return start_tokens, state, {"log_prob": tf.zeros([batch]), "finished": tf.zeros([batch], tf.bool)}
