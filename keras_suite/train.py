@@ -92,11 +92,11 @@ def fit(cfg, run_dir, build, train_ds, val_ds, callbacks=()):
         # Kept after the run ends, so `resume=<run> train.epochs=<more>` continues where it stopped.
         keras.callbacks.BackupAndRestore(str(run_dir / "backup"), delete_checkpoint=False),
         keras.callbacks.TerminateOnNaN(),
+        *callbacks,  # before the loggers, so metrics an app's callback adds (val_bleu) are logged and monitored
         keras.callbacks.ModelCheckpoint(str(run_dir / "checkpoints" / "best.keras"), monitor=tc.monitor,
                                         mode=mode, save_best_only=True),
         keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True),
         keras.callbacks.TensorBoard(str(run_dir / "logs"), write_graph=False),
-        *callbacks,
     ]
     if tc.early_stopping_patience > 0:
         cbs.append(keras.callbacks.EarlyStopping(monitor=tc.monitor, patience=tc.early_stopping_patience,

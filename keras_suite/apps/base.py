@@ -43,7 +43,7 @@ class App:
             raise UserError(f"'{self.name} {command}' needs run=<run dir> (or run=latest)")
         for key in ("run", "resume"):
             if key in plain:
-                plain[key] = open_run(plain[key], self.name)
+                plain[key] = open_run(plain[key], self.name, dotted.get("train.runs_dir", "runs"))
                 files.insert(0, plain[key] / "config.yaml")
         cfg = load_config(self.config_cls, files, dotted)
         return getattr(self, command)(cfg, plain)

@@ -9,5 +9,7 @@ from keras_suite.decoding.beam import BeamSearch
 from keras_suite.decoding.filters import top_k_filter, top_p_filter
 from keras_suite.decoding.loop import continue_text, decode
 from keras_suite.decoding.sampling import Greedy, Sampling
+from keras_suite.decoding.scoring import classify_errors, sequence_log_prob
 
-__all__ = ["BeamSearch", "Greedy", "Sampling", "continue_text", "decode", "top_k_filter", "top_p_filter"]
+__all__ = ["BeamSearch", "Greedy", "Sampling", "classify_errors", "continue_text", "decode", "sequence_log_prob",
+           "top_k_filter", "top_p_filter"]

@@ -1,7 +1,10 @@
 """Metrics: Keras metric objects for training and numpy scores for evaluation reports."""
 
+from keras_suite.metrics.bleu import corpus_bleu, exact_match, modified_precision
 from keras_suite.metrics.confusion import confusion_scores
 from keras_suite.metrics.dice import MeanDice
 from keras_suite.metrics.language_model import BitsPerCharacter, Perplexity
+from keras_suite.metrics.token_accuracy import MaskedAccuracy
 
-__all__ = ["BitsPerCharacter", "MeanDice", "Perplexity", "confusion_scores"]
+__all__ = ["BitsPerCharacter", "MaskedAccuracy", "MeanDice", "Perplexity", "confusion_scores", "corpus_bleu",
+           "exact_match", "modified_precision"]

@@ -1,0 +1,76 @@
+"""Encoder-decoder with attention for translation (Sutskever et al., 2014, https://arxiv.org/abs/1409.3215;
+Bahdanau et al., 2015; Luong et al., 2015) and its incremental decoder for search.
+
+The encoder is a bidirectional LSTM/GRU. The decoder RNN starts from the encoder's final states
+(through a dense bridge) and reads the previous target token; attention over the encoder
+outputs, queried by the decoder output, gives a context vector combined with it Luong-style
+(`tanh(W [h; c])`) before the output softmax. Teacher forcing in training runs the decoder over
+the whole shifted target in one pass; decoding runs the same layers one token at a time with the
+RNN state carried, so each step costs O(source length), not O(prefix length).
+"""
+
+import keras
+import tensorflow as tf
+
+from keras_suite.layers import CrossAttention
+
+CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
+
+
+def build_seq2seq(source_vocab, target_vocab, embedding_dim=64, units=128, cell="lstm", attention="bahdanau",
+                  dropout=0.0, name="seq2seq"):
+    """Training model: (source ids (B, S), target_in ids (B, T)) -> logits (B, T, target_vocab); 0 pads."""
+    if cell not in CELLS:
+        raise ValueError(f"cell must be one of {', '.join(CELLS)}, got '{cell}'")
+    rnn = CELLS[cell]
+    source = keras.Input((None,), dtype="int32", name="source")
+    target_in = keras.Input((None,), dtype="int32", name="target_in")
+    source_mask = keras.ops.not_equal(source, 0)
+    x = keras.layers.Embedding(source_vocab, embedding_dim, mask_zero=True, name="source_embedding")(source)
+    memory, *final = keras.layers.Bidirectional(
+        rnn(units, return_sequences=True, return_state=True, dropout=dropout), name="encoder")(x)
+    half = len(final) // 2  # forward states, then backward states
+    initial = [keras.layers.Dense(units, activation="tanh", name=f"bridge_{i}")(
+        keras.layers.Concatenate()([final[i], final[half + i]])) for i in range(half)]
+    y = keras.layers.Embedding(target_vocab, embedding_dim, mask_zero=True, name="target_embedding")(target_in)
+    decoded = rnn(units, return_sequences=True, dropout=dropout, name="decoder")(y, initial_state=initial)
+    context, _ = CrossAttention(units, attention, name="attention")(decoded, memory, source_mask)
+    hidden = keras.layers.Dense(units, activation="tanh", name="attentional")(
+        keras.layers.Concatenate()([decoded, context]))
+    logits = keras.layers.Dense(target_vocab, dtype="float32", name="logits")(hidden)
+    return keras.Model([source, target_in], logits, name=name)
+
+
+def attention_model(model):
+    """The trained model with the attention weights (B, T, S) as a second output."""
+    return keras.Model(model.inputs, [model.output, model.get_layer("attention").output[1]])
+
+
+class IncrementalSeq2Seq:
+    """`encode(source ids) -> state` and `step(tokens, state) -> (logits, state)` over a trained model's layers.
+
+    The state is a dict of batch-major tensors (decoder RNN states, encoder outputs, source mask),
+    so the shared decoding loop can reorder it by beam.
+    """
+
+    def __init__(self, model):
+        get = model.get_layer
+        self.source_embedding, self.encoder = get("source_embedding"), get("encoder")
+        self.bridges = [layer for layer in model.layers if layer.name.startswith("bridge_")]
+        self.target_embedding, self.cell = get("target_embedding"), get("decoder").cell
+        self.attention, self.attentional, self.logits = get("attention"), get("attentional"), get("logits")
+
+    def encode(self, source):
+        source = tf.convert_to_tensor(source, tf.int32)
+        mask = tf.not_equal(source, 0)
+        memory, *final = self.encoder(self.source_embedding(source), mask=mask)
+        half = len(final) // 2
+        states = [bridge(tf.concat([final[i], final[half + i]], -1)) for i, bridge in enumerate(self.bridges)]
+        return {"rnn": tuple(states), "memory": memory, "mask": mask}
+
+    def step(self, tokens, state):
+        embedded = tf.gather(self.target_embedding.embeddings, tokens)  # the Embedding's lookup, without its mask
+        output, states = self.cell(embedded, list(state["rnn"]))
+        context, _ = self.attention(output[:, None], state["memory"], state["mask"])
+        hidden = self.attentional(tf.concat([output, context[:, 0]], -1))
+        return self.logits(hidden), {**state, "rnn": tuple(states)}
