@@ -15,9 +15,9 @@ from keras_suite.data.pairs import encode_pairs, load_pairs, pair_dataset
 from keras_suite.data.tokenizer import LEVELS, Tokenizer
 from keras_suite.decoding import BeamSearch
 from keras_suite.errors import UserError
+from keras_suite.layers.cross_attention import SCORES
 from keras_suite.metrics import MaskedAccuracy
 from keras_suite.models.seq2seq import CELLS, IncrementalSeq2Seq, attention_model, build_seq2seq
-from keras_suite.layers.cross_attention import SCORES
 from keras_suite.runs import new_run_dir, write_json
 from keras_suite.train import fit
 from keras_suite.translation_monitor import TranslationMonitor
@@ -27,7 +27,8 @@ from keras_suite.translator import Translator, search, strategy_for
 
 def check_config(cfg):
     d, m = cfg.data, cfg.model
-    for key, value, allowed in (("data.level", d.level, LEVELS), ("data.target_level", d.target_level or d.level, LEVELS),
+    for key, value, allowed in (("data.level", d.level, LEVELS),
+                                ("data.target_level", d.target_level or d.level, LEVELS),
                                 ("data.overlong", d.overlong, ("error", "truncate")), ("model.cell", m.cell, CELLS),
                                 ("model.attention", m.attention, SCORES)):
         if value not in allowed:
@@ -88,7 +89,7 @@ class Seq2SeqApp(App):
     commands = {"train": {"resume", "source"}, "evaluate": {"run", "split"},
                 "translate": {"run", "text", "file", "beam", "nbest", "alpha"},
                 "analyze": {"run", "split", "beam", "alpha"},
-                "export": {"run", "formats", "name", "overwrite"}}
+                "export": {"run", "formats", "name", "overwrite", "beam", "nbest", "alpha"}}
     aliases = {"source": "data.source", "text": "decode.text", "beam": "decode.beam", "nbest": "decode.nbest",
                "alpha": "decode.alpha", "formats": "export.formats", "name": "export.name",
                "overwrite": "export.overwrite"}
@@ -147,8 +148,9 @@ class Seq2SeqApp(App):
         rows, outputs = compare_searches(translator, pairs, strategies, keras.utils.Progbar(len(strategies)))
         print(format_table(rows))
         best = max(rows, key=lambda r: r["bleu"])["search"]
+        hyps, refs = translator.token_lists(outputs[best]), translator.token_lists([t for _, t in pairs])
         examples = [{"source": s, "reference": t, "output": o}
-                    for (s, t), o in zip(pairs, outputs[best]) if translator.token_lists([o]) != translator.token_lists([t])]
+                    for (s, t), o, h, r in zip(pairs, outputs[best], hyps, refs) if h != r]
         out = write_json(Path(run) / f"eval_{split}.json", {"split": split, "examples": len(pairs),
                                                           "alpha": cfg.decode.alpha, "searches": rows,
                                                           f"errors ({best})": examples[:50]})
@@ -193,7 +195,8 @@ class Seq2SeqApp(App):
         print(f"  model errors  (the model prefers its wrong output):            {result['model_errors']}")
         for record in [r for r in result["records"] if r["verdict"] != "correct"][:10]:
             print(f"  [{record['verdict']}] {record['source']!r}: output {record['output']!r} "
-                  f"({record['output_score']:.3f}), reference {record['reference']!r} ({record['reference_score']:.3f})")
+                  f"({record['output_score']:.3f}), reference {record['reference']!r} "
+                  f"({record['reference_score']:.3f})")
         out = write_json(Path(run) / f"analysis_{split}.json", result)
         print(f"wrote {out}")
         return result

