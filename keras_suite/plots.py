@@ -23,10 +23,15 @@ def attention_heatmaps(panels, columns=2):
         ax.axis("off")
     for ax, (weights, source, output, title) in zip(axes.flat, panels):
         ax.imshow(weights, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
-        ax.set_xticks(range(len(source)), [repr(t)[1:-1] or "·" for t in source], fontsize=7, rotation=90)
-        ax.set_yticks(range(len(output)), [repr(t)[1:-1] or "·" for t in output], fontsize=7)
+        ax.set_xticks(range(len(source)), [_label(t) for t in source], fontsize=7, rotation=90)
+        ax.set_yticks(range(len(output)), [_label(t) for t in output], fontsize=7)
         ax.set_xlabel("source")
         ax.set_ylabel("output")
         ax.set_title(title, fontsize=8)
     fig.tight_layout()
     return figure_to_array(fig)
+
+
+def _label(token):
+    """A tick label that shows spaces and control characters."""
+    return "␣" if token == " " else (repr(token)[1:-1] or "·")

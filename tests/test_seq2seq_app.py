@@ -125,6 +125,12 @@ def test_train_refuses_a_tsv_line_without_a_tab(capsys, tmp_path):
     assert not (tmp_path / "runs").exists()
 
 
+def test_export_refuses_int8_before_writing(capsys, s2s_run, tmp_path):
+    code, _, err = run_cli(capsys, "seq2seq", "export", f"run={s2s_run}", f"export.out_dir={tmp_path}",
+                           "formats=tflite,tflite_int8")
+    assert code == 2 and "tflite_int8 is not available" in err and not any(tmp_path.iterdir())
+
+
 def test_translate_a_file_of_lines(capsys, s2s_run, tmp_path):
     lines = tmp_path / "dates.txt"
     lines.write_text("14 janvier 1993\n\n3 May 2001\n", encoding="utf-8")

@@ -206,6 +206,9 @@ class Seq2SeqApp(App):
         check_config(cfg)
         dc, ecfg = cfg.decode, cfg.export
         strategy_for(max(1, dc.beam), dc.alpha, dc.nbest)
+        if "tflite_int8" in ecfg.formats:  # measured on TF 2.21: the converter segfaults calibrating the loop
+            raise UserError("tflite_int8 is not available for seq2seq: int8 calibration of the beam-search loop "
+                            "crashes the TFLite converter (TF 2.21); use tflite or tflite_fp16")
         target = self.export_target(cfg, run)
         model, vocab = self.trained_model(run), load_vocab(run)
         translator = make_translator(model, vocab, cfg)
