@@ -18,8 +18,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from keras_suite.apps.seq2seq.app import load_vocab  # noqa: E402
-from keras_suite.apps.seq2seq.config import DataConfig  # noqa: E402
+from keras_suite.apps.translation.app import load_vocab  # noqa: E402
+from keras_suite.apps.translation.config import DataConfig  # noqa: E402
 from keras_suite.data.dates import date_pairs  # noqa: E402
 from keras_suite.data.tokenizer import END_ID, START_ID, Tokenizer  # noqa: E402
 from keras_suite.decoding import BeamSearch  # noqa: E402
@@ -71,7 +71,7 @@ def main():
     texts = [s for s, _ in date_pairs(args.sentences, seed=123)]
     if args.run:
         model = keras.saving.load_model(f"{args.run}/model.keras", safe_mode=True)
-        source_tok = load_vocab(args.run)["source"]
+        source_tok = load_vocab(args.run, "seq2seq")["source"]
     else:
         pairs = date_pairs(2000, seed=0)
         source_tok = Tokenizer.from_texts([s for s, _ in pairs], DataConfig.level)

@@ -71,8 +71,10 @@ def _steps(ds, configured):
     return n
 
 
-def fit(cfg, run_dir, build, train_ds, val_ds, callbacks=()):
+def fit(cfg, run_dir, build, train_ds, val_ds, callbacks=(), optimizer=None):
     """Train `build()` -> compiled-ready (model, loss, metrics) under cfg.train; write the run's files.
+
+    `optimizer(steps_per_epoch)` replaces the optimizer `make_optimizer` builds from cfg.train.
 
     Returns the trained model (best weights restored when early stopping is on).
     """
@@ -85,7 +87,8 @@ def fit(cfg, run_dir, build, train_ds, val_ds, callbacks=()):
         print(f"strategy: {type(strategy).__name__} with {strategy.num_replicas_in_sync} replicas")
     with strategy.scope():
         model, loss, metrics = build()
-        model.compile(optimizer=make_optimizer(tc, steps), loss=loss, metrics=metrics, jit_compile=tc.jit_compile)
+        opt = optimizer(steps) if optimizer is not None else make_optimizer(tc, steps)
+        model.compile(optimizer=opt, loss=loss, metrics=metrics, jit_compile=tc.jit_compile)
     save_config(cfg, run_dir / "config.yaml")
     (run_dir / "checkpoints").mkdir(exist_ok=True)
     cbs = [

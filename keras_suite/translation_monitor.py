@@ -61,7 +61,7 @@ class TranslationMonitor(keras.callbacks.Callback):
         weights = np.asarray(self.attention(self.model, source_ids, target_in))
         panels = []
         for i, (source, output) in enumerate(zip(sources, outputs)):
-            src = translator.source_token_list(source)
-            out = translator.token_lists([output])[0] + ["[END]"]
+            src = translator.model_tokens(source)
+            out = translator.model_tokens(output, "target") + ["[END]"]
             panels.append((weights[i, :len(out), :len(src)], src, out, f"{source} -> {output}"))
         return attention_heatmaps(panels)

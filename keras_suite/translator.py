@@ -9,7 +9,7 @@ import logging
 
 import tensorflow as tf
 
-from keras_suite.data.tokenizer import END_ID, START_ID
+from keras_suite.data.tokenizer import END_ID, START_ID, Tokenizer
 from keras_suite.decoding import BeamSearch, Greedy, decode, sequence_log_prob
 from keras_suite.errors import UserError
 
@@ -51,6 +51,7 @@ class Translator:
         self.source_tok, self.target_tok, self.decoder = source_tok, target_tok, decoder
         self.max_length, self.max_source_length, self.overlong = max_length, max_source_length, overlong
         self._searches = {}
+        self._words = Tokenizer((), "word", target_tok.lowercase)  # BLEU's tokenization, whatever the model's
         self._score = tf.function(lambda s, t: sequence_log_prob(
             self.decoder.step, tf.fill([tf.shape(s)[0]], START_ID), self.decoder.encode(s), t, END_ID),
             reduce_retracing=True)
@@ -106,11 +107,13 @@ class Translator:
         return log_prob.numpy(), length.numpy()
 
     def token_lists(self, texts):
-        """Target-side texts as the token lists BLEU and exact match compare."""
-        return _token_lists(self.target_tok, texts)
+        """Target-side texts as the word lists BLEU and exact match compare (words and punctuation,
+        as in BLEU's usual 13a tokenization), independent of the model's character or word tokens."""
+        return _token_lists(self._words, texts)
 
-    def source_token_list(self, text):
-        return _token_lists(self.source_tok, [text])[0]
+    def model_tokens(self, text, side="source"):
+        """One text as the model's own tokens (characters or words) on that side."""
+        return _token_lists(self.source_tok if side == "source" else self.target_tok, [text])[0]
 
 
 def _token_lists(tokenizer, texts):

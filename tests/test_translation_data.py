@@ -6,7 +6,8 @@ import pytest
 import tensorflow as tf
 
 from keras_suite.apps.seq2seq.config import DataConfig
-from keras_suite.data.dates import date_pairs, date_splits
+from keras_suite.data.dates import date_pairs
+from keras_suite.data.numbers import number_pairs
 from keras_suite.data.pairs import encode_pairs, load_pairs, pair_dataset, read_tsv
 from keras_suite.data.tokenizer import END_ID, START_ID, UNK_ID, Tokenizer
 from keras_suite.errors import UserError
@@ -24,11 +25,24 @@ def test_dates_are_deterministic_iso_and_unambiguous():
     assert len({s for s, _ in pairs}) > 3000  # many distinct surface forms
 
 
-def test_date_splits_hold_out_unseen_sources():
-    train, val, test = date_splits(500, 50, 50, seed=1)
+@pytest.mark.parametrize("source", ["dates", "numbers"])
+def test_embedded_splits_hold_out_unseen_sources(source):
+    train, val, test = load_pairs(DataConfig(source=source, train_examples=500, val_examples=50, test_examples=50))
     assert len(train) == 500 and len(val) == 50 and len(test) == 50
     seen = {s for s, _ in train}
     assert not seen & {s for s, _ in val + test}
+    assert len({s for s, _ in val + test}) == 100
+
+
+def test_numbers_to_words_in_four_languages():
+    pairs = number_pairs(400, seed=0)
+    assert pairs == number_pairs(400, seed=0)
+    assert {s.split()[0] for s, _ in pairs} == {"en", "fr", "de", "es"}
+    from num2words import num2words
+
+    for source, target in pairs[:50]:
+        lang, number = source.split(" ", 1)
+        assert target == num2words(int(number.replace(",", "")), lang=lang)
 
 
 def test_char_tokenizer_ids_and_round_trip():

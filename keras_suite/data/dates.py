@@ -45,12 +45,3 @@ def date_pairs(count, seed=0):
         pairs.append((" ".join(text.split()), day.isoformat()))  # no-break and narrow spaces -> space
     return pairs
 
-
-def date_splits(train, val, test, seed=0):
-    """Train/validation/test pairs; no validation or test source text also appears in training."""
-    pairs = date_pairs(train + 2 * (val + test), seed)
-    train_pairs = pairs[:train]
-    seen = {src for src, _ in train_pairs}
-    held_out = [p for p in pairs[train:] if p[0] not in seen]
-    unique = list(dict(held_out).items())  # one copy of each held-out source
-    return train_pairs, unique[:val], unique[val:val + test]

@@ -2,6 +2,7 @@
 
 Sources:
 - "dates": the embedded human-readable dates -> ISO task (`keras_suite.data.dates`).
+- "numbers": the embedded numbers -> words task in four languages (`keras_suite.data.numbers`).
 - "tsv:<path>" or a path: one `source<TAB>target[<TAB>anything]` pair per line (the Anki/Tatoeba
   export format; further columns such as attribution are ignored).
 - "tfds:<name>[/<config>]", e.g. tfds:ted_hrlr_translate/pt_to_en: a supervised tfds translation set.
@@ -12,7 +13,8 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from keras_suite.data.dates import date_splits
+from keras_suite.data.dates import date_pairs
+from keras_suite.data.numbers import number_pairs
 from keras_suite.data.tokenizer import END_ID, START_ID
 from keras_suite.errors import UserError
 
@@ -44,6 +46,18 @@ def read_tsv(path):
     return pairs
 
 
+EMBEDDED = {"dates": date_pairs, "numbers": number_pairs}
+
+
+def split_unseen(pairs, train, val, test):
+    """The first `train` pairs for training, then validation and test pairs whose source text
+    does not appear in training (each source once)."""
+    train_pairs = pairs[:train]
+    seen = {src for src, _ in train_pairs}
+    unique = list(dict(p for p in pairs[train:] if p[0] not in seen).items())
+    return train_pairs, unique[:val], unique[val:val + test]
+
+
 def _split(pairs, val_fraction, test_fraction, seed):
     pairs = list(pairs)
     random.Random(seed).shuffle(pairs)
@@ -66,8 +80,10 @@ def _tfds_pairs(name):
 def load_pairs(data_cfg):
     """(train, validation, test) lists of (source, target) strings for `data_cfg.source`."""
     spec = data_cfg.source
-    if spec == "dates":
-        return date_splits(data_cfg.train_examples, data_cfg.val_examples, data_cfg.test_examples, data_cfg.seed)
+    if spec in EMBEDDED:
+        d = data_cfg
+        pairs = EMBEDDED[spec](d.train_examples + 2 * (d.val_examples + d.test_examples), d.seed)
+        return split_unseen(pairs, d.train_examples, d.val_examples, d.test_examples)
     if spec.startswith("tfds:"):
         return _tfds_pairs(spec[len("tfds:"):])
     path = spec[len("tsv:"):] if spec.startswith("tsv:") else spec

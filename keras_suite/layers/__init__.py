@@ -1,8 +1,16 @@
 """Reusable Keras layers, one concept per file."""
 
+from keras_suite.layers.cached_multi_head_attention import CachedMultiHeadAttention
 from keras_suite.layers.conv_block import ConvBlock
 from keras_suite.layers.cross_attention import CrossAttention
 from keras_suite.layers.down_block import DownBlock
+from keras_suite.layers.learned_position_embedding import LearnedPositionEmbedding
+from keras_suite.layers.sinusoidal_position_encoding import SinusoidalPositionEncoding
+from keras_suite.layers.token_and_position_embedding import TokenAndPositionEmbedding
+from keras_suite.layers.transformer_decoder_block import TransformerDecoderBlock
+from keras_suite.layers.transformer_encoder_block import TransformerEncoderBlock
 from keras_suite.layers.up_block import UpBlock
 
-__all__ = ["ConvBlock", "CrossAttention", "DownBlock", "UpBlock"]
+__all__ = ["CachedMultiHeadAttention", "ConvBlock", "CrossAttention", "DownBlock", "LearnedPositionEmbedding",
+           "SinusoidalPositionEncoding", "TokenAndPositionEmbedding", "TransformerDecoderBlock",
+           "TransformerEncoderBlock", "UpBlock"]

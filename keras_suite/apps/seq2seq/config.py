@@ -2,25 +2,8 @@
 
 import dataclasses
 
+from keras_suite.apps.translation.config import DataConfig, DecodeConfig, export_defaults
 from keras_suite.config import ExportConfig, TrainConfig
-
-
-@dataclasses.dataclass
-class DataConfig:
-    source: str = "dates"
-    level: str = "char"
-    target_level: str | None = None  # None: the same as level
-    lowercase: bool = True
-    max_vocab: int | None = None
-    train_examples: int = 20000  # the embedded dates task
-    val_examples: int = 1000
-    test_examples: int = 1000
-    val_fraction: float = 0.05  # TSV files
-    test_fraction: float = 0.05
-    max_source_length: int = 64
-    max_target_length: int = 64
-    overlong: str = "error"  # translate/evaluate inputs longer than max_source_length: error or truncate
-    seed: int = 0
 
 
 @dataclasses.dataclass
@@ -32,29 +15,10 @@ class ModelConfig:
     dropout: float = 0.0
 
 
-@dataclasses.dataclass
-class DecodeConfig:
-    text: str = ""
-    beam: int = 5  # 0: greedy
-    alpha: float = 0.7
-    nbest: int = 1
-    max_length: int | None = None  # None: the longest training target + 8
-    widths: tuple[int, ...] = (1, 3, 5, 10)
-    eval_examples: int | None = None  # None: the whole test split
-    monitor_examples: int = 200  # greedy val BLEU each epoch (0: off)
-    preview_examples: int = 4
-
-
 def _train_defaults():
     # About 8 minutes on 2 CPU cores: validation exact match reaches 1.0 greedily by the second epoch.
     return TrainConfig(epochs=4, batch_size=64, learning_rate=3e-3, clipnorm=1.0, early_stopping_patience=3,
                        warmup_epochs=0, jit_compile=False)
-
-
-def _export_defaults():
-    return ExportConfig(formats=("saved_model", "tflite", "tflite_fp16"), parity_samples=32,
-                        max_abs_diff={"saved_model": 1e-4, "tflite": 1e-3, "tflite_fp16": 5e-2},
-                        min_agreement={"saved_model": 1.0, "tflite": 1.0, "tflite_fp16": 0.98})
 
 
 @dataclasses.dataclass
@@ -63,4 +27,4 @@ class Seq2SeqConfig:
     model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
     decode: DecodeConfig = dataclasses.field(default_factory=DecodeConfig)
     train: TrainConfig = dataclasses.field(default_factory=_train_defaults)
-    export: ExportConfig = dataclasses.field(default_factory=_export_defaults)
+    export: ExportConfig = dataclasses.field(default_factory=export_defaults)
