@@ -21,7 +21,8 @@ class TranslationMonitor(keras.callbacks.Callback):
         make_translator: model -> Translator.
         pairs: validation (source, target) pairs (the first `preview` are shown).
         run_dir: previews go to `run_dir/previews/attention_epochNNN.png`, summaries to `run_dir/logs/translations`.
-        attention: optional `(model, source_ids, target_in) -> weights (B, T, S)` for the heatmaps.
+        attention: optional `(model, source_ids, target_in) -> weights (B, T, S)` for the heatmaps, or a
+            dict {panel name: weights (B, T, S)} (per layer and head) shown for the first example.
         preview: how many examples to show as text and heatmaps.
     """
 
@@ -55,13 +56,20 @@ class TranslationMonitor(keras.callbacks.Callback):
         self.writer.flush()
 
     def heatmaps(self, translator, sources, outputs):
+        """One panel per example, or, when `attention` returns {name: weights} (per layer and head),
+        one panel per name for the first example."""
         source_ids = translator.source_ids(sources).numpy()
         target_out = translator.target_ids(outputs).numpy()
         target_in = np.concatenate([np.full((len(outputs), 1), START_ID, np.int32), target_out[:, :-1]], axis=1)
-        weights = np.asarray(self.attention(self.model, source_ids, target_in))
+        weights = self.attention(self.model, source_ids, target_in)
+        named = weights if isinstance(weights, dict) else None
         panels = []
         for i, (source, output) in enumerate(zip(sources, outputs)):
             src = translator.model_tokens(source)
             out = translator.model_tokens(output, "target") + ["[END]"]
-            panels.append((weights[i, :len(out), :len(src)], src, out, f"{source} -> {output}"))
-        return attention_heatmaps(panels)
+            if named is None:
+                panels.append((np.asarray(weights)[i, :len(out), :len(src)], src, out, f"{source} -> {output}"))
+            elif i == 0:
+                panels += [(np.asarray(w)[0, :len(out), :len(src)], src, out, f"{name}: {source} -> {output}")
+                           for name, w in named.items()]
+        return attention_heatmaps(panels, columns=min(2 if named is None else 4, len(panels)))
