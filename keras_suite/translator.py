@@ -10,25 +10,31 @@ import logging
 import tensorflow as tf
 
 from keras_suite.data.tokenizer import END_ID, START_ID, Tokenizer
-from keras_suite.decoding import BeamSearch, Greedy, decode, sequence_log_prob
+from keras_suite.decoding import BeamSearch, Greedy, Sampling, decode, sequence_log_prob
 from keras_suite.errors import UserError
 
 log = logging.getLogger("keras_suite")
 
 
-def strategy_for(beam, alpha=0.7, nbest=1):
-    """Greedy search for beam 0 ("greedy"), else beam search of that width."""
+def strategy_for(beam, alpha=0.7, nbest=1, temperature=0.0, top_k=0, top_p=1.0):
+    """Sampling when temperature > 0, greedy search for beam 0, else beam search of that width."""
     if beam < 0 or alpha < 0 or nbest < 1 or (beam and nbest > beam):
         raise UserError(f"need beam >= 0, alpha >= 0 and 1 <= nbest <= beam; got beam={beam}, alpha={alpha}, "
                         f"nbest={nbest}")
+    if temperature < 0 or top_k < 0 or not 0 < top_p <= 1:
+        raise UserError("need temperature >= 0, top_k >= 0 and 0 < top_p <= 1")
+    if temperature > 0:
+        if nbest > 1:
+            raise UserError("nbest > 1 needs beam search (temperature=0); sampling gives one output per text")
+        return Sampling(temperature, top_k, top_p)
     return Greedy() if beam == 0 else BeamSearch(beam, alpha, nbest)
 
 
-def search(decoder, source_ids, strategy, max_length):
+def search(decoder, source_ids, strategy, max_length, seed=(0, 0)):
     """(tokens (B, N, T), scores (B, N)) for padded source ids (B, S): graph-friendly."""
     state = decoder.encode(source_ids)
     start = tf.fill([tf.shape(source_ids)[0]], START_ID)
-    tokens, scores = decode(decoder.step, start, state, max_length, strategy, end_token=END_ID)
+    tokens, scores = decode(decoder.step, start, state, max_length, strategy, seed, end_token=END_ID)
     if not strategy.reorders:  # greedy: one hypothesis per input
         tokens, scores = tokens[:, None], scores[:, None]
     return tokens, scores
@@ -45,11 +51,12 @@ class Translator:
         overlong: "truncate" or "error".
     """
 
-    def __init__(self, source_tok, target_tok, decoder, max_length, max_source_length, overlong="error"):
+    def __init__(self, source_tok, target_tok, decoder, max_length, max_source_length, overlong="error", seed=0):
         if overlong not in ("truncate", "error"):
             raise UserError(f"overlong must be truncate or error, got '{overlong}'")
         self.source_tok, self.target_tok, self.decoder = source_tok, target_tok, decoder
         self.max_length, self.max_source_length, self.overlong = max_length, max_source_length, overlong
+        self.seed = (seed, 0)
         self._searches = {}
         self._words = Tokenizer((), "word", target_tok.lowercase)  # BLEU's tokenization, whatever the model's
         self._score = tf.function(lambda s, t: sequence_log_prob(
@@ -75,10 +82,10 @@ class Translator:
         return ragged[:, :self.max_source_length].to_tensor()
 
     def search_ids(self, source_ids, strategy):
-        key = (type(strategy).__name__, getattr(strategy, "width", 1), getattr(strategy, "alpha", 0),
-               getattr(strategy, "nbest", 1))
+        key = (type(strategy).__name__, *(getattr(strategy, a, None) for a in
+                                          ("width", "alpha", "nbest", "temperature", "top_k", "top_p")))
         if key not in self._searches:
-            self._searches[key] = tf.function(lambda s: search(self.decoder, s, strategy, self.max_length),
+            self._searches[key] = tf.function(lambda s: search(self.decoder, s, strategy, self.max_length, self.seed),
                                               reduce_retracing=True)
         return self._searches[key](tf.convert_to_tensor(source_ids, tf.int32))
 

@@ -3,8 +3,8 @@ import json
 import numpy as np
 import pytest
 import tensorflow as tf
-
 from conftest import run_cli
+
 from keras_suite import tflite
 from keras_suite.testing import assert_export_parity
 
@@ -43,6 +43,15 @@ def test_evaluate_translate_and_analyze(capsys, tr_run):
     code, _, err = run_cli(capsys, "transformer", "analyze", f"run={tr_run}", "beam=2")
     result = json.loads((tr_run / "analysis_test.json").read_text())
     assert code == 0 and result["correct"] + result["search_errors"] + result["model_errors"] == 32
+
+
+def test_translate_by_sampling_is_seeded(capsys, tr_run):
+    args = ("transformer", "translate", f"run={tr_run}", "text=3 May 2001", "temperature=1.0", "top_k=5")
+    _, first, _ = run_cli(capsys, *args, "seed=3")
+    _, again, _ = run_cli(capsys, *args, "seed=3")
+    assert first == again and first.strip()
+    code, _, err = run_cli(capsys, *args, "nbest=2", "beam=2")
+    assert code == 2 and "sampling gives one output" in err
 
 
 def test_export_cached_beam_search(capsys, tr_run, tmp_path):

@@ -6,8 +6,14 @@ import pytest
 import tensorflow as tf
 
 from keras_suite.data.tokenizer import START_ID
-from keras_suite.layers import (CachedMultiHeadAttention, LearnedPositionEmbedding, SinusoidalPositionEncoding,
-                                TokenAndPositionEmbedding, TransformerDecoderBlock, TransformerEncoderBlock)
+from keras_suite.layers import (
+    CachedMultiHeadAttention,
+    LearnedPositionEmbedding,
+    SinusoidalPositionEncoding,
+    TokenAndPositionEmbedding,
+    TransformerDecoderBlock,
+    TransformerEncoderBlock,
+)
 from keras_suite.losses import MaskedSparseCrossentropy
 from keras_suite.models.transformer import IncrementalTransformer, attention_model, build_transformer
 from keras_suite.schedules import TransformerSchedule

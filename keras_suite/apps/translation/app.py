@@ -65,11 +65,13 @@ def _keep_fitting(source_ids, target_ids, d):
 
 class TranslationApp(App):
     commands = {"train": {"resume", "source"}, "evaluate": {"run", "split"},
-                "translate": {"run", "text", "file", "beam", "nbest", "alpha"},
+                "translate": {"run", "text", "file", "beam", "nbest", "alpha", "temperature", "top_k", "top_p",
+                              "seed"},
                 "analyze": {"run", "split", "beam", "alpha"},
                 "export": {"run", "formats", "name", "overwrite", "beam", "nbest", "alpha"}}
     aliases = {"source": "data.source", "text": "decode.text", "beam": "decode.beam", "nbest": "decode.nbest",
-               "alpha": "decode.alpha", "formats": "export.formats", "name": "export.name",
+               "alpha": "decode.alpha", "temperature": "decode.temperature", "top_k": "decode.top_k",
+               "top_p": "decode.top_p", "seed": "decode.seed", "formats": "export.formats", "name": "export.name",
                "overwrite": "export.overwrite"}
 
     def optimizer(self, cfg):
@@ -83,7 +85,7 @@ class TranslationApp(App):
     def make_translator(self, model, vocab, cfg):
         length = self.max_length(cfg, vocab)
         return Translator(vocab["source"], vocab["target"], self.decoder(model, cfg, vocab, length), length,
-                          cfg.data.max_source_length, cfg.data.overlong)
+                          cfg.data.max_source_length, cfg.data.overlong, cfg.decode.seed)
 
     def translator(self, cfg, run):
         check_data(cfg)
@@ -153,7 +155,7 @@ class TranslationApp(App):
 
     def translate(self, cfg, args):
         dc = cfg.decode
-        strategy = strategy_for(dc.beam, dc.alpha, dc.nbest)
+        strategy = strategy_for(dc.beam, dc.alpha, dc.nbest, dc.temperature, dc.top_k, dc.top_p)
         if "file" in args:
             path = Path(args["file"])
             if not path.is_file():

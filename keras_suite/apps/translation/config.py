@@ -29,6 +29,10 @@ class DecodeConfig:
     beam: int = 5  # 0: greedy
     alpha: float = 0.7
     nbest: int = 1
+    temperature: float = 0.0  # > 0: sample instead of searching (with top_k, top_p, seed)
+    top_k: int = 0
+    top_p: float = 1.0
+    seed: int = 0
     max_length: int | None = None  # None: the longest training target + 8
     widths: tuple[int, ...] = (1, 3, 5, 10)
     eval_examples: int | None = None  # None: the whole test split
