@@ -49,6 +49,7 @@ class Translator:
         max_length: most target tokens generated (end token included).
         max_source_length: longer inputs are truncated (with a warning) or refused.
         overlong: "truncate" or "error".
+        seed: seed of sampling strategies (searches are deterministic).
     """
 
     def __init__(self, source_tok, target_tok, decoder, max_length, max_source_length, overlong="error", seed=0):
