@@ -1,8 +1,10 @@
-"""Losses for sparse integer labels: segmentation (softmax probabilities) and sequences (logits)."""
+"""Losses: segmentation (softmax probabilities), sequences (logits) and metric learning (embeddings)."""
 
 from keras_suite.losses.ce_dice import CEDiceLoss
 from keras_suite.losses.dice import DiceLoss
 from keras_suite.losses.focal import SparseFocalLoss
 from keras_suite.losses.smoothed_crossentropy import MaskedSparseCrossentropy
+from keras_suite.losses.triplet import TripletLoss, triplet_statistics
 
-__all__ = ["CEDiceLoss", "DiceLoss", "MaskedSparseCrossentropy", "SparseFocalLoss"]
+__all__ = ["CEDiceLoss", "DiceLoss", "MaskedSparseCrossentropy", "SparseFocalLoss", "TripletLoss",
+           "triplet_statistics"]
