@@ -14,9 +14,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from timing import train_step_seconds  # noqa: E402
 
 from keras_suite.decoding import Greedy, continue_text  # noqa: E402
 from keras_suite.models.char_rnn import build_char_rnn, build_step_model, stacked_step  # noqa: E402
+
+LOSS = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
 
 class TutorialModel(keras.Model):
@@ -32,18 +35,6 @@ class TutorialModel(keras.Model):
         x = self.embedding(inputs, training=training)
         x, _ = self.gru(x, training=training)
         return self.dense(x, training=training)
-
-
-def step_time(model, batch, steps, jit):
-    model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  jit_compile=jit)
-    x, y = batch
-    for _ in range(2):
-        model.train_on_batch(x, y)
-    start = time.perf_counter()
-    for _ in range(steps):
-        model.train_on_batch(x, y)
-    return (time.perf_counter() - start) / steps
 
 
 def main():
@@ -62,13 +53,14 @@ def main():
     ref = TutorialModel(vocab, emb, units)
     ref(data[0][:1])
     assert ours.count_params() == ref.count_params()
-    rounds = [(step_time(ref, data, args.steps, False), step_time(ours, data, args.steps, False))
+    rounds = [(train_step_seconds(ref, LOSS, data, args.steps), train_step_seconds(ours, LOSS, data, args.steps))
               for _ in range(args.rounds)]  # alternate, so machine noise hits both
     t_ref, t_ours = (float(np.median(r)) for r in zip(*rounds))
     ratios = ", ".join(f"{o / r:.2f}" for r, o in rounds)
     print(f"train step (median of {args.rounds}): ours {t_ours * 1000:7.1f} ms, tutorial {t_ref * 1000:7.1f} ms, "
           f"ours/tutorial = {t_ours / t_ref:.2f} (rounds: {ratios})")
-    t_xla = step_time(build_char_rnn(vocab, emb, units, layers=1, cell="gru"), data, args.steps, True)
+    t_xla = train_step_seconds(build_char_rnn(vocab, emb, units, layers=1, cell="gru"), LOSS, data, args.steps,
+                               jit=True)
     print(f"XLA: off {t_ours * 1000:7.1f} ms, on {t_xla * 1000:7.1f} ms, off/on = {t_ours / t_xla:.2f}x")
 
     next_fn, zeros = stacked_step(build_step_model(ours))

@@ -14,6 +14,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from timing import train_step_seconds  # noqa: E402
 
 from keras_suite.apps.segmentation.app import augment_options, make_loss  # noqa: E402
 from keras_suite.apps.segmentation.config import SegmentationConfig  # noqa: E402
@@ -47,17 +48,6 @@ def reference_unet(num_classes, size, depth, filters):
     return keras.Model(inputs, outputs)
 
 
-def step_time(model, loss, batch, steps, jit):
-    model.compile(optimizer="adam", loss=loss, jit_compile=jit)
-    x, y = batch
-    for _ in range(3):
-        model.train_on_batch(x, y)  # build + compile
-    start = time.perf_counter()
-    for _ in range(steps):
-        model.train_on_batch(x, y)
-    return (time.perf_counter() - start) / steps
-
-
 def pipeline_rate(ds, batches_to_read):
     it = iter(ds)
     next(it)
@@ -86,8 +76,8 @@ def main():
         ours = build_unet(n, d.image_size, depth=m.depth, filters=m.filters, batch_norm=m.batch_norm)
         ref = reference_unet(n, d.image_size, m.depth, m.filters)
         assert ours.count_params() == ref.count_params(), (ours.count_params(), ref.count_params())
-        rows[jit] = (step_time(ours, make_loss(cfg), batch, args.steps, jit),
-                     step_time(ref, make_loss(cfg), batch, args.steps, jit))
+        rows[jit] = (train_step_seconds(ours, make_loss(cfg), batch, args.steps, jit, warmup=3),
+                     train_step_seconds(ref, make_loss(cfg), batch, args.steps, jit, warmup=3))
         print(f"jit_compile={jit!s:<5}  ours {rows[jit][0] * 1000:7.1f} ms/step   reference "
               f"{rows[jit][1] * 1000:7.1f} ms/step   ours/reference = {rows[jit][0] / rows[jit][1]:.2f}")
     print(f"XLA speed-up (ours, off/on): {rows[False][0] / rows[True][0]:.2f}x")

@@ -16,6 +16,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from timing import train_step_seconds  # noqa: E402
 
 from keras_suite.data.tokenizer import START_ID  # noqa: E402
 from keras_suite.decoding import Greedy, decode  # noqa: E402
@@ -91,17 +92,6 @@ def example_model(seq_len):
     return keras.Model([encoder_inputs, decoder_inputs], keras.layers.Dense(VOCAB)(y))
 
 
-def step_time(model, loss, batch, steps):
-    model.compile(optimizer="adam", loss=loss)
-    x, y = batch
-    for _ in range(2):
-        model.train_on_batch(x, y)
-    start = time.perf_counter()
-    for _ in range(steps):
-        model.train_on_batch(x, y)
-    return (time.perf_counter() - start) / steps
-
-
 def decoding(model, batch, length):
     rng = np.random.default_rng(0)
     source = tf.constant(rng.integers(4, VOCAB, (batch, 24)), tf.int32)
@@ -149,9 +139,9 @@ def main():
     reference = example_model(64)
     rounds = []
     for _ in range(3):
-        rounds.append((step_time(reference, keras.losses.SparseCategoricalCrossentropy(from_logits=True), batch,
-                                 args.steps),
-                       step_time(ours, MaskedSparseCrossentropy(0.0), batch, args.steps)))
+        reference_loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        rounds.append((train_step_seconds(reference, reference_loss, batch, args.steps),
+                       train_step_seconds(ours, MaskedSparseCrossentropy(0.0), batch, args.steps)))
     ref, our = np.median([r for r, _ in rounds]), np.median([o for _, o in rounds])
     print(f"\ntrain step, batch 64 x (40 source, 20 target), {ours.count_params():,} vs "
           f"{reference.count_params():,} parameters: ours {our * 1000:.1f} ms, keras-io example {ref * 1000:.1f} ms, "
