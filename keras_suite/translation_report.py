@@ -58,11 +58,12 @@ def analyze_errors(translator, pairs, strategy, batch_size=256):
         reference_ids = translator.target_ids([t for _, t in chunk])
         ref_lp, ref_len = translator.score_ids(source_ids, reference_ids)
         out_lp, out_len = translator.score_ids(source_ids, output_ids)
+        ref_score = strategy.normalize(ref_lp, ref_len).numpy()  # the objective the search ranked by
+        out_score = strategy.normalize(out_lp, out_len).numpy()
         for i, (source, target) in enumerate(chunk):
             records.append({"source": source, "reference": target, "output": outputs[i].decode("utf-8"),
                             "reference_log_prob": float(ref_lp[i]), "output_log_prob": float(out_lp[i]),
-                            "reference_score": float(ref_lp[i] / max(ref_len[i], 1) ** strategy.alpha),
-                            "output_score": float(out_lp[i] / max(out_len[i], 1) ** strategy.alpha)})
+                            "reference_score": float(ref_score[i]), "output_score": float(out_score[i])})
     refs = translator.token_lists([r["reference"] for r in records])
     hyps = translator.token_lists([r["output"] for r in records])
     correct = [h == r for h, r in zip(hyps, refs)]

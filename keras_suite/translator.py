@@ -71,9 +71,10 @@ class Translator:
         for i, text in enumerate(texts):
             if strict and lengths[i] == 0:
                 raise UserError("the text to translate is empty")
-            if strict and self.source_tok.unknown(text):
+            unknown = self.source_tok.unknown(text) if strict else []
+            if unknown:
                 raise UserError(f"text has {self.source_tok.level}s outside the vocabulary: "
-                                f"{' '.join(repr(t) for t in self.source_tok.unknown(text)[:10])}")
+                                f"{' '.join(repr(t) for t in unknown[:10])}")
             if lengths[i] > self.max_source_length:
                 if self.overlong == "error":
                     raise UserError(f"text {i + 1} has {lengths[i]} {self.source_tok.level}s, more than "

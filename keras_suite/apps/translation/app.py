@@ -18,7 +18,6 @@ from keras_suite import export as exporting
 from keras_suite.apps.base import App
 from keras_suite.data.pairs import encode_pairs, load_pairs, pair_dataset
 from keras_suite.data.tokenizer import LEVELS, Tokenizer
-from keras_suite.decoding import BeamSearch
 from keras_suite.errors import UserError
 from keras_suite.runs import new_run_dir, write_json
 from keras_suite.train import fit
@@ -202,7 +201,7 @@ class TranslationApp(App):
         check_data(cfg)
         self.check_model(cfg)
         dc, ecfg = cfg.decode, cfg.export
-        strategy_for(max(1, dc.beam), dc.alpha, dc.nbest)
+        beam = strategy_for(max(1, dc.beam), dc.alpha, dc.nbest)  # beam search even when decode.beam is 0
         if "tflite_int8" in ecfg.formats:  # measured on TF 2.21: the converter segfaults calibrating the loop
             raise UserError(f"tflite_int8 is not available for {self.name}: int8 calibration of the beam-search "
                             "loop crashes the TFLite converter (TF 2.21); use tflite or tflite_fp16")
@@ -211,7 +210,6 @@ class TranslationApp(App):
         translator = self.make_translator(model, vocab, cfg)
         decoder, max_length = translator.decoder, translator.max_length
         source_length = min(vocab["longest_source"], cfg.data.max_source_length)
-        beam = BeamSearch(max(1, dc.beam), dc.alpha, dc.nbest)
         sources = [s for s, _ in load_pairs(cfg.data)[2][:ecfg.parity_samples]]
         ids = translator.source_ids(sources).numpy()[:, :source_length]
         padded = np.zeros((len(ids), source_length), np.int32)
