@@ -32,7 +32,9 @@ class Serving:
     are real fixed-size inputs (dicts of arrays, batch 1) on which every format is compared with
     Keras; `calibration` (same form) calibrates int8. `endpoints` are further SavedModel
     signatures (name -> tf.function with an input signature), e.g. string-in/string-out
-    generation; `track` lists further layers they use (lookup tables).
+    generation; `track` lists further layers they use (lookup tables). `scores(reference, outputs)`
+    adds app-specific parity scores to each format's row (e.g. the lowest cosine similarity of
+    embeddings, "min_cosine"), and `min_scores` {score: {format: minimum}} are their limits.
     """
 
     model: keras.Model
@@ -43,6 +45,8 @@ class Serving:
     calibration: list
     endpoints: dict = dataclasses.field(default_factory=dict)
     track: list = dataclasses.field(default_factory=list)
+    scores: callable = None
+    min_scores: dict = dataclasses.field(default_factory=dict)
 
 
 class ExportError(UserError):
@@ -161,14 +165,22 @@ def export(serving, target, ecfg, metadata):
         failures = []
         for name, exporter in exporters.items():
             path, outputs, ms = exporter(serving, work, ctx)
-            row = {"file": path.name, "bytes": _size(path), "ms_per_sample": round(ms, 3), **_compare(reference, outputs)}
-            limit_diff, limit_agree = ecfg.max_abs_diff.get(name), ecfg.min_agreement.get(name)
-            row["passed"] = ((limit_diff is None or row["max_abs_diff"] <= limit_diff)
-                             and (limit_agree is None or row["agreement"] >= limit_agree))
-            row["limits"] = {"max_abs_diff": limit_diff, "min_agreement": limit_agree}
+            row = {"file": path.name, "bytes": _size(path), "ms_per_sample": round(ms, 3),
+                   **_compare(reference, outputs)}
+            if serving.scores is not None:
+                row.update(serving.scores(reference, outputs))
+            limits = {"max_abs_diff": ecfg.max_abs_diff.get(name), "min_agreement": ecfg.min_agreement.get(name),
+                      **{score: per_format.get(name) for score, per_format in serving.min_scores.items()}}
+            row["passed"] = ((limits["max_abs_diff"] is None or row["max_abs_diff"] <= limits["max_abs_diff"])
+                             and (limits["min_agreement"] is None or row["agreement"] >= limits["min_agreement"])
+                             and all(limits[s] is None or row[s] >= limits[s]
+                                     for s in serving.min_scores))
+            row["limits"] = limits
             report["formats"][name] = row
             if not row["passed"]:
-                failures.append(f"{name} (max abs diff {row['max_abs_diff']:.3g}, agreement {row['agreement']:.4f})")
+                extra = "".join(f", {s} {row[s]:.6f}" for s in serving.min_scores)
+                failures.append(f"{name} (max abs diff {row['max_abs_diff']:.3g}, "
+                                f"agreement {row['agreement']:.4f}{extra})")
         if failures:
             raise ExportError(f"parity check failed against Keras for {', '.join(failures)}; nothing was written")
         report["keras_model_bytes"] = _size(work / "model.keras")
@@ -195,8 +207,13 @@ def _replace(work, target):
 
 
 def format_report(report):
-    lines = [f"{'format':<13}{'file':<20}{'size':>10}{'max|diff|':>11}{'agree':>8}{'ms/call':>9}  ok"]
+    """One line per format; app-specific scores (Serving.scores) are columns after the standard ones."""
+    rows = report["formats"].values()
+    extra = [k for k in next(iter(rows), {}).get("limits", {}) if k not in ("max_abs_diff", "min_agreement")]
+    lines = [f"{'format':<13}{'file':<20}{'size':>10}{'max|diff|':>11}{'agree':>8}{'ms/call':>9}"
+             + "".join(f"{k:>12}" for k in extra) + "  ok"]
     for name, r in report["formats"].items():
         lines.append(f"{name:<13}{r['file']:<20}{r['bytes'] / 1e6:>8.2f}MB{r['max_abs_diff']:>11.2e}"
-                     f"{r['agreement']:>8.4f}{r['ms_per_sample']:>9.2f}  {'yes' if r['passed'] else 'NO'}")
+                     f"{r['agreement']:>8.4f}{r['ms_per_sample']:>9.2f}" + "".join(f"{r[k]:>12.6f}" for k in extra)
+                     + f"  {'yes' if r['passed'] else 'NO'}")
     return "\n".join(lines)

@@ -35,3 +35,30 @@ def attention_heatmaps(panels, columns=2):
 def _label(token):
     """A tick label that shows spaces and control characters."""
     return "␣" if token == " " else (repr(token)[1:-1] or "·")
+
+
+def verification_figure(far, tar, auc, distances, same, threshold, title=""):
+    """ROC (TAR against FAR, log FAR axis) beside the histograms of same and different pair distances with
+    the decision threshold."""
+    fig, (roc, hist) = plt.subplots(1, 2, figsize=(11, 4.2))
+    floor = 1.0 / max(int(np.sum(~np.asarray(same, bool))), 1)
+    roc.plot(np.maximum(far, floor), tar, lw=2, label=f"AUC {auc:.4f}")
+    roc.set_xscale("log")
+    roc.set_xlim(floor, 1.0)
+    roc.set_ylim(0.0, 1.01)
+    roc.set_xlabel("false accept rate")
+    roc.set_ylabel("true accept rate")
+    roc.grid(True, which="both", alpha=0.3)
+    roc.legend(loc="lower right")
+    roc.set_title(f"ROC {title}".strip())
+    distances, same = np.asarray(distances), np.asarray(same, bool)
+    bins = np.linspace(0.0, max(float(distances.max()), threshold) * 1.02, 50)
+    hist.hist(distances[same], bins=bins, alpha=0.6, label="same identity")
+    hist.hist(distances[~same], bins=bins, alpha=0.6, label="different identities")
+    hist.axvline(threshold, color="k", ls="--", label=f"threshold {threshold:.3f}")
+    hist.set_xlabel("squared embedding distance")
+    hist.set_ylabel("pairs")
+    hist.legend()
+    hist.set_title("pair distances")
+    fig.tight_layout()
+    return figure_to_array(fig)

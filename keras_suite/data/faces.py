@@ -67,14 +67,16 @@ def _draw(face, rng, size):
     mw, my = face["mouth_w"] / 2, face["mouth_y"]
     draw.chord([s(cx - mw), s(my - 0.03 - max(smile, 0)), s(cx + mw), s(my + 0.03 + abs(smile))],
                0 if smile >= 0 else 180, 180 if smile >= 0 else 360, fill=tuple(int(v) for v in face["lips"]))
-    # Pose: in-plane rotation, scale and shift.
-    img = img.rotate(rng.uniform(-15, 15), resample=Image.BILINEAR, fillcolor=background)
-    zoom = rng.uniform(0.88, 1.12)
-    crop = big / zoom
-    x0, y0 = (big - crop) / 2 + rng.uniform(-0.06, 0.06) * big, (big - crop) / 2 + rng.uniform(-0.06, 0.06) * big
-    img = img.transform((big, big), Image.EXTENT, (x0, y0, x0 + crop, y0 + crop), Image.BILINEAR,
+    # Pose: in-plane rotation, scale and shift as one affine map (output pixel -> source pixel).
+    theta, zoom = np.deg2rad(rng.uniform(-15, 15)), rng.uniform(0.88, 1.12)
+    shift = rng.uniform(-0.06, 0.06, 2) * big
+    rot = np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
+    centre = np.array([big / 2, big / 2])
+    offset = centre + rot @ shift - rot @ centre / zoom
+    (a, b), (d, e) = rot / zoom
+    img = img.transform((big, big), Image.AFFINE, (a, b, offset[0], d, e, offset[1]), Image.BILINEAR,
                         fillcolor=background)
-    img = img.filter(ImageFilter.GaussianBlur(SCALE * rng.uniform(0.2, 0.6))).resize((size, size), Image.LANCZOS)
+    img = img.resize((size, size), Image.LANCZOS).filter(ImageFilter.GaussianBlur(rng.uniform(0.2, 0.6)))
     pixels = np.asarray(img, np.float32)
     # Lighting: a directional gradient and an overall strength; then sensor noise.
     angle = rng.uniform(0, 2 * np.pi)

@@ -4,6 +4,8 @@ from keras_suite.layers.cached_multi_head_attention import CachedMultiHeadAttent
 from keras_suite.layers.conv_block import ConvBlock
 from keras_suite.layers.cross_attention import CrossAttention
 from keras_suite.layers.down_block import DownBlock
+from keras_suite.layers.inception_resnet_block import InceptionResNetBlock
+from keras_suite.layers.inverted_residual_block import InvertedResidualBlock
 from keras_suite.layers.learned_position_embedding import LearnedPositionEmbedding
 from keras_suite.layers.sinusoidal_position_encoding import SinusoidalPositionEncoding
 from keras_suite.layers.token_and_position_embedding import TokenAndPositionEmbedding
@@ -11,6 +13,6 @@ from keras_suite.layers.transformer_decoder_block import TransformerDecoderBlock
 from keras_suite.layers.transformer_encoder_block import TransformerEncoderBlock
 from keras_suite.layers.up_block import UpBlock
 
-__all__ = ["CachedMultiHeadAttention", "ConvBlock", "CrossAttention", "DownBlock", "LearnedPositionEmbedding",
-           "SinusoidalPositionEncoding", "TokenAndPositionEmbedding", "TransformerDecoderBlock",
-           "TransformerEncoderBlock", "UpBlock"]
+__all__ = ["CachedMultiHeadAttention", "ConvBlock", "CrossAttention", "DownBlock", "InceptionResNetBlock",
+           "InvertedResidualBlock", "LearnedPositionEmbedding", "SinusoidalPositionEncoding",
+           "TokenAndPositionEmbedding", "TransformerDecoderBlock", "TransformerEncoderBlock", "UpBlock"]

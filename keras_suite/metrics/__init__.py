@@ -5,6 +5,7 @@ from keras_suite.metrics.confusion import confusion_scores
 from keras_suite.metrics.dice import MeanDice
 from keras_suite.metrics.language_model import BitsPerCharacter, Perplexity
 from keras_suite.metrics.token_accuracy import MaskedAccuracy
+from keras_suite.metrics.triplet_statistic import TripletStatistic
 
-__all__ = ["BitsPerCharacter", "MaskedAccuracy", "MeanDice", "Perplexity", "confusion_scores", "corpus_bleu",
-           "exact_match", "modified_precision"]
+__all__ = ["BitsPerCharacter", "MaskedAccuracy", "MeanDice", "Perplexity", "TripletStatistic", "confusion_scores",
+           "corpus_bleu", "exact_match", "modified_precision"]

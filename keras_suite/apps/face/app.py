@@ -1,0 +1,295 @@
+"""Face verification with a triplet-loss embedding: train, evaluate (LFW-style 10-fold pairs, ROC),
+verify, enroll, identify (an atomic enrollment database) and export (uint8 crops -> embedding)."""
+
+import itertools
+import json
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_suite import export as exporting
+from keras_suite.apps.base import APPS, App
+from keras_suite.apps.face.config import FaceConfig
+from keras_suite.data.face_pairs import verification_pairs
+from keras_suite.data.face_splits import IMAGE_SUFFIXES, drop_small_identities, load_faces, prepare_faces
+from keras_suite.data.pk_sampler import check_pk, pk_dataset, pk_indices
+from keras_suite.errors import UserError
+from keras_suite.face_db import FaceDatabase, model_fingerprint
+from keras_suite.images import read_rgb, write_png
+from keras_suite.losses import TripletLoss
+from keras_suite.metrics import TripletStatistic
+from keras_suite.metrics import verification as scoring
+from keras_suite.metrics.triplet_statistic import STATISTICS
+from keras_suite.models.embedding import build_embedding
+from keras_suite.plots import verification_figure
+from keras_suite.projector import write_projector
+from keras_suite.runs import new_run_dir, write_json
+from keras_suite.train import fit
+
+VERIFICATION_FILE = "verification.json"
+
+
+def build(cfg):
+    m, loss = cfg.model, cfg.loss
+    try:
+        model = build_embedding(cfg.data.image_size, m.dim, m.backbone, m.width, m.depths, m.dropout)
+        triplet = TripletLoss(loss.margin, loss.mining)
+    except ValueError as e:
+        raise UserError(str(e)) from None
+    return model, triplet, [TripletStatistic(s, loss.margin) for s in STATISTICS]
+
+
+def embed(model, images, batch_size=256):
+    """Unit embeddings (N, dim) of uint8 / float face crops at the model's size."""
+    return model.predict(np.asarray(images, np.float32), batch_size=batch_size, verbose=0)
+
+
+def distances(embeddings, first, second):
+    """Squared euclidean distance of each pair (2 - 2 cos for unit embeddings)."""
+    return np.sum((embeddings[first] - embeddings[second]) ** 2, axis=-1)
+
+
+def val_batches(split, p, k, steps, seed):
+    """A fixed, finite set of P x K batches from the validation identities (for val_loss and its statistics)."""
+    split, _ = drop_small_identities(split, k)
+    p = min(p, len(split.names))
+    check_pk(split.labels, p, k, split.names)
+    index = np.stack(list(itertools.islice(pk_indices(split.labels, p, k, seed), steps)))
+    return tf.data.Dataset.from_tensor_slices((split.images[index].astype(np.float32), split.labels[index]))
+
+
+class VerificationMonitor(keras.callbacks.Callback):
+    """Each epoch: 10-fold verification accuracy, AUC and TAR@FAR on pairs of validation identities, added to
+    the epoch logs as val_verification_accuracy, val_auc and val_tar_at_far."""
+
+    def __init__(self, split, pairs, far_target, batch_size):
+        super().__init__()
+        self.images, self.pairs, self.far_target, self.batch_size = split.images, pairs, far_target, batch_size
+
+    def on_epoch_end(self, epoch, logs=None):
+        first, second, same, folds = self.pairs
+        d = distances(embed(self.model, self.images, self.batch_size), first, second)
+        far, tar, _ = scoring.roc_curve(d, same)
+        if logs is not None:
+            logs["val_verification_accuracy"] = scoring.kfold_verification(d, same, folds)["accuracy"]
+            logs["val_auc"] = scoring.auc(far, tar)
+            logs["val_tar_at_far"] = float(tar[far <= self.far_target].max())
+
+
+def _read_faces(paths, cfg):
+    """Face crops at the model's size (float32) from image files; a blank image is refused."""
+    faces = []
+    for path in paths:
+        image = read_rgb(path, cfg.data.max_pixels)
+        if image.size == 0 or image.min() == image.max():
+            raise UserError(f"image {path} has no content (every pixel is the same colour)")
+        faces.append(prepare_faces(image[None], cfg.data.image_size, cfg.data.crop).numpy()[0])
+    return np.stack(faces)
+
+
+def _image_paths(spec):
+    """Paths from `a.jpg,b.jpg` or a folder of images."""
+    spec = str(spec)
+    if Path(spec).is_dir():
+        paths = sorted(p for p in Path(spec).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not paths:
+            raise UserError(f"no images (*.jpg, *.png) in {spec}")
+        return paths
+    paths = [Path(p.strip()) for p in spec.split(",") if p.strip()]
+    if not paths:
+        raise UserError("images= is empty; give image paths separated by commas or a folder")
+    return paths
+
+
+@APPS.register("face")
+class FaceApp(App):
+    name = "face"
+    description = "face verification with triplet loss (10-fold pair accuracy, ROC; verify, enroll, identify)"
+    config_cls = FaceConfig
+    commands = {"train": {"resume"}, "evaluate": {"run", "split"}, "verify": {"run", "a", "b"},
+                "enroll": {"run", "name", "images", "db"}, "identify": {"run", "image", "db"},
+                "export": {"run", "formats", "name", "overwrite"}}
+    aliases = {"formats": "export.formats", "overwrite": "export.overwrite"}
+
+    def train(self, cfg, args):
+        d, tc, vc = cfg.data, cfg.train, cfg.verify
+        splits = load_faces(d)
+        check_pk(splits.train.labels, d.p, d.k, splits.train.names)
+        if not tc.steps_per_epoch:  # one pass over the training images per epoch
+            tc.steps_per_epoch = max(1, len(splits.train.labels) // (d.p * d.k))
+        run = args.get("resume") or new_run_dir(tc.runs_dir, self.name)
+        print(f"run directory: {run}\ntrain {len(splits.train.names)} identities ({len(splits.train.labels)} images), "
+              f"val {len(splits.val.names)}, test {len(splits.test.names)}; batches of P={d.p} x K={d.k}")
+        train_ds = pk_dataset(splits.train.images, splits.train.labels, d.p, d.k, tc.seed).map(
+            lambda x, y: (tf.image.random_flip_left_right(tf.cast(x, tf.float32)) if d.flip
+                          else tf.cast(x, tf.float32), y))
+        val_ds = val_batches(splits.val, d.p, d.k, tc.validation_steps or 10, tc.seed)
+        pairs = verification_pairs(splits.val.labels, vc.folds, vc.val_pairs_per_fold, d.seed)
+        monitor = VerificationMonitor(splits.val, pairs, vc.far_target, tc.batch_size)
+        model = fit(cfg, run, lambda: build(cfg), train_ds, val_ds, [monitor])
+        self.calibrate(model, splits.val, pairs, cfg, run)
+        count = min(vc.projector_images, len(splits.val.labels))
+        chosen = np.random.default_rng(d.seed).permutation(len(splits.val.labels))[:count]
+        emb = embed(model, splits.val.images[chosen], tc.batch_size)
+        write_projector(Path(run) / "logs" / "projector", emb, [splits.val.names[i] for i in splits.val.labels[chosen]],
+                        splits.val.images[chosen])
+        print(f"done: model {Path(run) / 'model.keras'}, threshold {Path(run) / VERIFICATION_FILE}, "
+              f"ROC {Path(run) / 'previews' / 'roc_val.png'}; tensorboard --logdir {Path(run).parent} "
+              f"(scalars, and the embedding projector under PROJECTOR)")
+        return run
+
+    def calibrate(self, model, split, pairs, cfg, run):
+        """Choose the decision threshold on validation pairs, fit P(same | distance), save both with the run."""
+        first, second, same, folds = pairs
+        d = distances(embed(model, split.images, cfg.train.batch_size), first, second)
+        threshold, accuracy = scoring.best_threshold(d, same)
+        platt = scoring.PlattScaling().fit(d, same)
+        scores = scoring.verification_scores(d, same, folds, cfg.verify.far_target)
+        write_json(Path(run) / VERIFICATION_FILE, {
+            "threshold": threshold, "distance": "squared euclidean between unit embeddings (2 - 2 cos)",
+            "platt": {"a": platt.a, "b": platt.b}, "chosen_on": "validation identity pairs", "val": scores})
+        far, tar, _ = scoring.roc_curve(d, same)
+        write_png(Path(run) / "previews" / "roc_val.png",
+                  verification_figure(far, tar, scores["auc"], d, same, threshold, "(validation)"))
+        print(f"threshold {threshold:.4f} (validation accuracy {accuracy:.4f}, AUC {scores['auc']:.4f})")
+
+    def calibration(self, run):
+        path = Path(run) / VERIFICATION_FILE
+        if not path.is_file():
+            raise UserError(f"run {run} has no {VERIFICATION_FILE} (the threshold); finish training with: "
+                            f"keras-suite face train resume={run}")
+        return json.loads(path.read_text())
+
+    def evaluate(self, cfg, args):
+        split_name = args.get("split", "test")
+        if split_name not in ("val", "test"):
+            raise UserError(f"split must be val or test, got '{split_name}'")
+        run, vc = args["run"], cfg.verify
+        model, saved = self.trained_model(run), self.calibration(run)
+        split = getattr(load_faces(cfg.data), split_name)
+        first, second, same, folds = verification_pairs(split.labels, vc.folds, vc.pairs_per_fold, cfg.data.seed + 1)
+        d = distances(embed(model, split.images, cfg.train.batch_size), first, second)
+        scores = {"split": split_name, "identities": len(split.names),
+                  **scoring.verification_scores(d, same, folds, vc.far_target),
+                  "saved_threshold": saved["threshold"],
+                  "at_saved_threshold": scoring.rates_at(d, same, saved["threshold"])}
+        at = scores["at_saved_threshold"]
+        tar_key = f"tar_at_far_{vc.far_target:g}"
+        print(f"{scores['pairs']} pairs ({scores['same_pairs']} same) in {vc.folds} folds from {len(split.names)} "
+              f"{split_name} identities never seen in training")
+        print(f"{'fold':>6}{'threshold':>11}{'accuracy':>10}{'FAR':>8}{'FRR':>8}")
+        for row in scores["folds"]:
+            print(f"{row['fold']:>6}{row['threshold']:>11.4f}{row['accuracy']:>10.4f}{row['far']:>8.4f}{row['frr']:>8.4f}")
+        print(f"{vc.folds}-fold accuracy {scores['accuracy']:.4f} +- {scores['accuracy_std']:.4f} "
+              f"(each fold's threshold chosen on the other folds)")
+        print(f"AUC {scores['auc']:.4f}   TAR@FAR={vc.far_target:g} {scores[tar_key]:.4f}")
+        print(f"at the saved threshold {saved['threshold']:.4f}: accuracy {at['accuracy']:.4f}, FAR {at['far']:.4f}, "
+              f"FRR {at['frr']:.4f}")
+        out = write_json(Path(run) / f"eval_{split_name}.json", scores)
+        far, tar, _ = scoring.roc_curve(d, same)
+        figure = verification_figure(far, tar, scores["auc"], d, same, saved["threshold"], f"({split_name})")
+        picture = write_png(Path(run) / "previews" / f"roc_{split_name}.png", figure)
+        print(f"wrote {out} and {picture}")
+        return scores
+
+    def verify(self, cfg, args):
+        for key in ("a", "b"):
+            if key not in args:
+                raise UserError("verify needs a=<image> b=<image>")
+        run = args["run"]
+        saved = self.calibration(run)
+        faces = _read_faces([args["a"], args["b"]], cfg)
+        emb = embed(self.trained_model(run), faces)
+        d = float(distances(emb, [0], [1])[0])
+        p_same = float(scoring.PlattScaling(**saved["platt"])(d))
+        same = d <= saved["threshold"]
+        confidence = p_same if same else 1 - p_same
+        print(f"distance {d:.4f} (threshold {saved['threshold']:.4f}): {'same' if same else 'different'} person, "
+              f"confidence {confidence:.3f}")
+        return {"distance": d, "same": bool(same), "confidence": confidence}
+
+    def _db(self, run, path, create=False):
+        if not path:
+            raise UserError("give the enrollment database file: db=<path>")
+        model = self.trained_model(run)
+        db = FaceDatabase.open(path, model.output_shape[-1], model_fingerprint(Path(run) / "model.keras"), create)
+        return model, db
+
+    def enroll(self, cfg, args):
+        name = str(args.get("name", "")).strip()
+        if not name or not name.isprintable():
+            raise UserError("enroll needs name=<identity> (printable, not empty)")
+        if "images" not in args:
+            raise UserError("enroll needs images=<image paths separated by commas, or a folder>")
+        run = args["run"]
+        model, db = self._db(run, args.get("db"), create=True)  # a foreign or damaged db is refused first
+        paths = _image_paths(args["images"])
+        emb = embed(model, _read_faces(paths, cfg))
+        known = name in db.identities
+        db.add(name, emb, paths)
+        db.save()
+        total = len(db.identities[name]["embeddings"])
+        print(f"{'added to' if known else 'enrolled'} '{name}': {len(paths)} image(s), {total} in all; "
+              f"{len(db.identities)} identities in {db.path}")
+        return db.path
+
+    def identify(self, cfg, args):
+        if "image" not in args:
+            raise UserError("identify needs image=<path>")
+        run = args["run"]
+        saved = self.calibration(run)
+        model, db = self._db(run, args.get("db"))
+        emb = embed(model, _read_faces([args["image"]], cfg))[0]
+        ranked = db.nearest(emb)
+        best, d = ranked[0]
+        answer = best if d <= saved["threshold"] else "unknown"
+        print(f"{args['image']}: {answer} (nearest '{best}' at distance {d:.4f}, threshold {saved['threshold']:.4f})")
+        for name, dist in ranked[:3]:
+            print(f"  {name:<24}{dist:.4f}")
+        return {"identity": answer, "nearest": best, "distance": d}
+
+    def export(self, cfg, args):
+        run = args["run"]
+        model, saved = self.trained_model(run), self.calibration(run)
+        ecfg, d = cfg.export, cfg.data
+        target = self.export_target(cfg, run)
+        splits = load_faces(d)
+        size = d.image_size
+
+        def serve(x, dynamic):
+            images = x["images"]
+            faces = prepare_faces(images, size, d.crop) if dynamic else tf.cast(images, tf.float32)
+            return {"embedding": model(faces, training=False)}
+
+        def cosine(reference, outputs):
+            ref, out = reference["embedding"], np.asarray(outputs["embedding"], np.float64)
+            cos = np.sum(ref * out, -1) / (np.linalg.norm(ref, axis=-1) * np.linalg.norm(out, axis=-1) + 1e-12)
+            return {"min_cosine": float(cos.min())}
+
+        def as_samples(images, n):
+            return [{"images": image[None].astype(np.uint8)} for image in images[:n]]
+
+        order = np.random.default_rng(d.seed).permutation(len(splits.test.labels))
+        serving = exporting.Serving(
+            model=model, fn=serve, dynamic_spec={"images": tf.TensorSpec([None, None, None, 3], tf.uint8)},
+            fixed_spec={"images": tf.TensorSpec([1, size, size, 3], tf.uint8)},
+            samples=as_samples(splits.test.images[order], ecfg.parity_samples),
+            calibration=as_samples(splits.train.images, ecfg.calibration_samples),
+            scores=cosine, min_scores={"min_cosine": ecfg.min_cosine})
+        metadata = {
+            "app": self.name, "task": "face verification embedding",
+            "input": {"name": "images", "dtype": "uint8", "layout": "NHWC", "channels": "RGB",
+                      "saved_model_shape": [None, None, None, 3], "tflite_shape": [1, size, size, 3]},
+            "preprocessing": f"SavedModel: central square crop of {d.crop} x the shorter side, resized to "
+                             f"{size}x{size} in the graph; TFLite: give the {size}x{size} crop",
+            "normalization": "inside the graph: x / 127.5 - 1",
+            "outputs": {"embedding": f"float32 (N, {model.output_shape[-1]}) unit length"},
+            "verification": {"distance": saved["distance"], "threshold": saved["threshold"], "platt": saved["platt"],
+                             "same_person": "distance <= threshold"},
+            "signature": "serve (also serving_default)", "run": str(run)}
+        report = exporting.export(serving, target, ecfg, metadata)
+        print(exporting.format_report(report))
+        print(f"exported to {target}")
+        return target
