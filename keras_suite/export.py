@@ -18,7 +18,7 @@ import tensorflow as tf
 from keras_suite import tflite
 from keras_suite.errors import UserError
 from keras_suite.registry import Registry
-from keras_suite.runs import write_json
+from keras_suite.runs import default_permissions, write_json
 
 EXPORTERS = Registry("export format")
 
@@ -156,6 +156,7 @@ def export(serving, target, ecfg, metadata):
     check_target(target, ecfg.overwrite)
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    default_permissions(work)
     ctx = {}
     try:
         serving.model.save(work / "model.keras")

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from keras_suite.errors import UserError
+from keras_suite.runs import default_permissions
 
 FORMAT = "keras-suite-face-db"
 VERSION = 1
@@ -83,6 +84,7 @@ class FaceDatabase:
                 json.dump({**body, "checksum": _checksum(body)}, f)
                 f.flush()
                 os.fsync(f.fileno())
+            default_permissions(tmp)
             os.replace(tmp, self.path)
         finally:
             if os.path.exists(tmp):

@@ -8,6 +8,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from keras_suite.errors import UserError
+from keras_suite.runs import default_permissions
 
 MAX_PIXELS = 50_000_000
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
@@ -68,6 +69,7 @@ def write_png(path, array, palette=None):
             img = Image.frombytes("P", (array.shape[1], array.shape[0]), array.tobytes())
             img.putpalette(np.asarray(palette, np.uint8).ravel().tolist())
         img.save(tmp, format="PNG")
+        default_permissions(tmp)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -40,6 +40,14 @@ def open_run(path, app, runs_dir="runs"):
     return path
 
 
+def default_permissions(path):
+    """Give a file or folder made by mkstemp/mkdtemp (private, 0600/0700) the permissions the user's umask
+    gives ordinary files, so artifacts written atomically are as readable as any other."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, (0o777 if os.path.isdir(path) else 0o666) & ~umask)
+
+
 def write_json(path, obj):
     """Write JSON atomically (temp file in the same directory, then rename)."""
     path = Path(path)
@@ -48,5 +56,6 @@ def write_json(path, obj):
     with os.fdopen(fd, "w") as f:
         json.dump(obj, f, indent=2, default=float)
         f.write("\n")
+    default_permissions(tmp)
     os.replace(tmp, path)
     return path

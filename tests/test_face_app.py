@@ -36,8 +36,10 @@ def people(tmp_path_factory):
 
 def test_train_writes_threshold_projector_and_statistics(face_run):
     for name in ("model.keras", "verification.json", "metrics.json", "previews/roc_val.png",
-                 "logs/projector/projector_config.pbtxt", "logs/projector/metadata.tsv", "logs/projector/sprite.png"):
+                 "logs/projector/projector_config.pbtxt", "logs/projector/metadata.tsv", "logs/projector/sprite.png",
+                 "previews/roc_epoch001.png", "previews/roc_epoch002.png"):
         assert (face_run / name).is_file(), name
+    assert list((face_run / "logs" / "verification").glob("events.out.tfevents*"))  # the ROC image each epoch
     saved = json.loads((face_run / "verification.json").read_text())
     assert saved["threshold"] > 0 and set(saved["platt"]) == {"a", "b"}
     final = json.loads((face_run / "metrics.json").read_text())["final"]

@@ -1,4 +1,5 @@
 import json
+import os
 
 import numpy as np
 import pytest
@@ -31,6 +32,9 @@ def test_round_trip_and_nearest(tmp_path):
     again.save()
     assert len(FaceDatabase.open(path, 4, "model-a").identities["alice"]["embeddings"]) == 4
     assert [p.name for p in tmp_path.iterdir()] == ["db.json"]  # no temp files left
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # as readable as any file the user writes
 
 
 @pytest.mark.parametrize("content, message", [

@@ -62,20 +62,30 @@ def val_batches(split, p, k, steps, seed):
 
 class VerificationMonitor(keras.callbacks.Callback):
     """Each epoch: 10-fold verification accuracy, AUC and TAR@FAR on pairs of validation identities, added to
-    the epoch logs as val_verification_accuracy, val_auc and val_tar_at_far."""
+    the epoch logs as val_verification_accuracy, val_auc and val_tar_at_far; the ROC and pair-distance
+    histograms go to TensorBoard (Images) and `previews/roc_epoch<N>.png`."""
 
-    def __init__(self, split, pairs, far_target, batch_size):
+    def __init__(self, split, pairs, far_target, batch_size, run_dir):
         super().__init__()
         self.images, self.pairs, self.far_target, self.batch_size = split.images, pairs, far_target, batch_size
+        self.out = Path(run_dir) / "previews"
+        self.writer = tf.summary.create_file_writer(str(Path(run_dir) / "logs" / "verification"))
 
     def on_epoch_end(self, epoch, logs=None):
         first, second, same, folds = self.pairs
         d = distances(embed(self.model, self.images, self.batch_size), first, second)
         far, tar, _ = scoring.roc_curve(d, same)
+        result = scoring.kfold_verification(d, same, folds)
+        area = scoring.auc(far, tar)
         if logs is not None:
-            logs["val_verification_accuracy"] = scoring.kfold_verification(d, same, folds)["accuracy"]
-            logs["val_auc"] = scoring.auc(far, tar)
-            logs["val_tar_at_far"] = float(tar[far <= self.far_target].max())
+            logs["val_verification_accuracy"] = result["accuracy"]
+            logs["val_auc"] = area
+            logs["val_tar_at_far"] = scoring.tar_at_far(far, tar, self.far_target)
+        picture = verification_figure(far, tar, area, d, same, result["threshold"], f"(validation, epoch {epoch + 1})")
+        write_png(self.out / f"roc_epoch{epoch + 1:03d}.png", picture)
+        with self.writer.as_default():
+            tf.summary.image("roc", picture[None], step=epoch + 1)
+        self.writer.flush()
 
 
 def _read_faces(paths, cfg):
@@ -127,7 +137,7 @@ class FaceApp(App):
                           else tf.cast(x, tf.float32), y))
         val_ds = val_batches(splits.val, d.p, d.k, tc.validation_steps or 10, tc.seed)
         pairs = verification_pairs(splits.val.labels, vc.folds, vc.val_pairs_per_fold, d.seed)
-        monitor = VerificationMonitor(splits.val, pairs, vc.far_target, tc.batch_size)
+        monitor = VerificationMonitor(splits.val, pairs, vc.far_target, tc.batch_size, run)
         model = fit(cfg, run, lambda: build(cfg), train_ds, val_ds, [monitor])
         self.calibrate(model, splits.val, pairs, cfg, run)
         count = min(vc.projector_images, len(splits.val.labels))
