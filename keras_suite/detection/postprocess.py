@@ -1,0 +1,36 @@
+"""From the raw head to fixed-size detections in the graph: decode, score = objectness x class
+probability, class-aware NMS with `tf.image.non_max_suppression_padded` (a TFLite builtin, unlike
+combined_non_max_suppression), boxes in pixels of the input image."""
+
+import tensorflow as tf
+
+from keras_suite.detection.grid import AnchorGrid, cxcywh_to_xyxy
+
+
+def detect(raw, grid: AnchorGrid, max_detections=100, iou_threshold=0.5, score_threshold=0.25, scale=None):
+    """raw (N, P, 5 + C) -> {"boxes" (N, D, 4) x1 y1 x2 y2, "scores" (N, D), "classes" (N, D) int32,
+    "num_detections" (N,) int32}; rows past num_detections are zero.
+
+    Each position keeps its best class. Boxes of different classes are moved apart by the class index
+    before one NMS call, so boxes only suppress boxes of their own class. `scale` ((N, 2) width,
+    height, or None for the network's input size) maps the boxes to image pixels.
+    """
+    boxes, obj_logit, cls_logit = grid.decode(raw)
+    probabilities = tf.sigmoid(obj_logit)[..., None] * tf.sigmoid(cls_logit)
+    scores = tf.reduce_max(probabilities, axis=-1)
+    classes = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
+    xyxy = tf.clip_by_value(cxcywh_to_xyxy(boxes), 0.0, 1.0)
+    shifted = xyxy + 2.0 * tf.cast(classes, tf.float32)[..., None]
+    yxyx = tf.gather(shifted, [1, 0, 3, 2], axis=-1)
+    selected, count = tf.image.non_max_suppression_padded(yxyx, scores, max_detections, iou_threshold=iou_threshold,
+                                                          score_threshold=score_threshold,
+                                                          pad_to_max_output_size=True)
+    keep = tf.sequence_mask(count, max_detections)
+    if scale is None:
+        scale = tf.fill([tf.shape(raw)[0], 2], float(grid.image_size))
+    pixels = tf.tile(tf.cast(scale, tf.float32), [1, 2])[:, None, :]
+    out_boxes = tf.gather(xyxy, selected, batch_dims=1) * pixels
+    return {"boxes": tf.where(keep[..., None], out_boxes, 0.0),
+            "scores": tf.where(keep, tf.gather(scores, selected, batch_dims=1), 0.0),
+            "classes": tf.where(keep, tf.gather(classes, selected, batch_dims=1), 0),
+            "num_detections": tf.cast(count, tf.int32)}

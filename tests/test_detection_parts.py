@@ -1,0 +1,142 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_suite.detection.anchors import kmeans_anchors, wh_iou
+from keras_suite.detection.grid import AnchorGrid
+from keras_suite.detection.postprocess import detect
+from keras_suite.detection.targets import assign_targets
+from keras_suite.losses.yolo import YoloLoss, complete_iou, generalized_iou
+from keras_suite.testing import assert_config_roundtrip
+
+ANCHORS = [[(0.1, 0.1), (0.2, 0.2)], [(0.5, 0.5), (0.8, 0.4)]]
+C = 3
+
+
+@pytest.fixture
+def grid():
+    return AnchorGrid(64, (16, 32), ANCHORS)  # grids 4x4 and 2x2, 2 anchors each: 40 positions
+
+
+def test_grid_layout_and_decode(grid):
+    assert grid.sizes == [4, 2] and grid.positions == 4 * 4 * 2 + 2 * 2 * 2 and grid.offset(1) == 32
+    boxes, obj, cls = (t.numpy() for t in grid.decode(tf.zeros((1, grid.positions, 5 + C))))
+    # position 19: scale 0, row 2, column 1, anchor 1 -> centre of cell (1, 2), the anchor's size
+    np.testing.assert_allclose(boxes[0, 19], [1.5 / 4, 2.5 / 4, 0.2, 0.2], atol=1e-6)
+    np.testing.assert_allclose(boxes[0, 35], [1.5 / 2, 0.5 / 2, 0.8, 0.4], atol=1e-6)
+    assert obj.shape == (1, 40) and cls.shape == (1, 40, C)
+    with pytest.raises(ValueError, match="divisible"):
+        AnchorGrid(60, (16,), [ANCHORS[0]])
+
+
+def test_assign_targets_by_hand(grid):
+    boxes = np.array([[0.3, 0.6, 0.18, 0.2], [0.7, 0.2, 0.75, 0.45], [0.5, 0.5, 0.1, 0.1]], np.float32)
+    classes = np.array([2, 0, -1])  # the last row is padding
+    t = assign_targets(boxes, classes, grid, C).numpy()
+    assert t.shape == (40, 5 + C) and np.flatnonzero(t[:, 4]).tolist() == [19, 35]
+    np.testing.assert_allclose(t[19], [0.3, 0.6, 0.18, 0.2, 1, 0, 0, 1], atol=1e-6)  # anchor (0.2, 0.2), cell (1, 2)
+    np.testing.assert_allclose(t[35], [0.7, 0.2, 0.75, 0.45, 1, 1, 0, 0], atol=1e-6)  # anchor (0.8, 0.4), cell (1, 0)
+    # extra_iou: the small box also matches anchor (0.1, 0.1) with IoU 0.25 and (0.2, 0.2) best.
+    extra = assign_targets(boxes, classes, grid, C, extra_iou=0.2).numpy()
+    assert np.flatnonzero(extra[:, 4]).tolist() == [18, 19, 34, 35]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_assigned_cell_holds_the_centre_and_anchor_fits_best(grid, seed):
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0.02, 0.98, (6, 2))
+    wh = rng.uniform(0.05, 0.9, (6, 2))
+    t = assign_targets(np.concatenate([xy, wh], 1), rng.integers(0, C, 6), grid, C).numpy()
+    for p in np.flatnonzero(t[:, 4]):
+        cx, cy, w, h = t[p, :4]
+        size = grid.grid_size[p, 0]
+        assert (int(cx * size), int(cy * size)) == tuple(grid.cells[p].astype(int))
+        best = grid.all_anchors[np.argmax(wh_iou([[w, h]], grid.all_anchors)[0])]
+        np.testing.assert_allclose(grid.anchor_wh[p], best)
+
+
+def test_box_overlaps_by_hand():
+    a = tf.constant([[0.0, 0, 1, 1], [0, 0, 1, 1]])
+    b = tf.constant([[0.0, 0, 1, 1], [2, 0, 3, 1]])
+    np.testing.assert_allclose(generalized_iou(a, b), [1.0, -1 / 3], atol=1e-6)
+    # CIoU of (0,0,10,10) and (5,0,15,10): IoU 1/3 - centre distance 25 / hull diagonal 325
+    np.testing.assert_allclose(complete_iou(tf.constant([[[0.0, 0, 10, 10]]]), tf.constant([[[5.0, 0, 15, 10]]])),
+                               [[1 / 3 - 25 / 325]], atol=1e-5)
+
+
+def _perfect_raw(grid, targets):
+    """Raw head outputs that decode exactly to `targets` with confident objectness and classes."""
+    raw = np.zeros(targets.shape, np.float32)
+    raw[..., 4] = -20.0
+    raw[..., 5:] = -20.0
+    for n, p in zip(*np.nonzero(targets[..., 4])):
+        size = grid.grid_size[p, 0]
+        frac = targets[n, p, :2] * size - grid.cells[p]
+        raw[n, p, :2] = np.log(frac / (1 - frac))
+        raw[n, p, 2:4] = np.log(targets[n, p, 2:4] / grid.anchor_wh[p])
+        raw[n, p, 4] = 20.0
+        raw[n, p, 5:] = np.where(targets[n, p, 5:] > 0, 20.0, -20.0)
+    return raw
+
+
+def test_yolo_loss_on_hand_made_predictions(grid):
+    boxes = np.array([[0.3, 0.6, 0.18, 0.2], [0.7, 0.2, 0.75, 0.45]], np.float32)
+    targets = assign_targets(boxes, [2, 0], grid, C).numpy()[None]
+    loss = YoloLoss(64, (16, 32), ANCHORS, C)
+    raw = _perfect_raw(grid, targets)
+    parts = {k: float(v) for k, v in loss.components(targets, raw).items()}
+    assert all(v < 1e-4 for v in parts.values()), parts
+    assert float(loss(targets, raw)) < 1e-3
+
+    wrong_class = raw.copy()
+    wrong_class[0, 19, 5:] = [20.0, -20.0, -20.0]
+    assert float(loss.components(targets, wrong_class)["class"]) == pytest.approx(40 / 3 / 2, rel=1e-3)
+
+    shifted = raw.copy()
+    shifted[0, 19, 0] += 1.0  # the centre moves right
+    assert float(loss.components(targets, shifted)["box"]) > 0.01
+
+    # A confident box on the wrong anchor over a ground truth box is ignored, not called background...
+    near = raw.copy()
+    near[0, 18, :4] = raw[0, 19, :4]
+    near[0, 18, 2:4] = np.log([0.18 / 0.1, 0.2 / 0.1])  # decodes to the same box as position 19
+    near[0, 18, 4] = 20.0
+    assert float(loss.components(targets, near)["noobj"]) < 1e-4
+    # ...unless the ignore threshold is 1.
+    strict = YoloLoss(64, (16, 32), ANCHORS, C, ignore_iou=1.0)
+    assert float(strict.components(targets, near)["noobj"]) == pytest.approx(20.0 / 38, rel=1e-3)  # 38 background positions
+    giou = YoloLoss(64, (16, 32), ANCHORS, C, box_loss="giou")
+    assert float(giou.components(targets, shifted)["box"]) > 0.01
+    clone = assert_config_roundtrip(loss)
+    assert float(clone(targets, raw)) == pytest.approx(float(loss(targets, raw)), abs=1e-6)
+
+
+def test_kmeans_anchors_recovers_clusters():
+    rng = np.random.default_rng(0)
+    centres = np.array([[0.05, 0.08], [0.3, 0.2], [0.6, 0.7]])
+    wh = np.concatenate([c * rng.uniform(0.9, 1.1, (50, 2)) for c in centres])
+    anchors, mean_iou = kmeans_anchors(wh, 3, seed=1)
+    np.testing.assert_allclose(anchors, centres, rtol=0.06)
+    assert mean_iou > 0.85
+    assert np.all(np.diff(anchors.prod(1)) > 0)  # sorted by area
+    with pytest.raises(ValueError, match="cannot make"):
+        kmeans_anchors(wh[:2], 3)
+
+
+def test_detect_suppresses_within_a_class_only(grid):
+    boxes = np.array([[0.3, 0.6, 0.18, 0.2], [0.7, 0.2, 0.75, 0.45]], np.float32)
+    targets = assign_targets(boxes, [2, 0], grid, C).numpy()[None]
+    raw = _perfect_raw(grid, targets)
+    raw[0, 18, :4] = raw[0, 19, :4]  # a near-duplicate of box 0, same class, lower score
+    raw[0, 18, 2:4] = np.log(0.2 / 0.1) + 0.05
+    raw[0, 18, 4], raw[0, 18, 5:] = 2.0, [-20, -20, 20]
+    raw[0, 17, :4] = raw[0, 18, :4]  # the same box, another class
+    raw[0, 17, 2:4] = np.log(0.2 / 0.1)
+    raw[0, 17, 4], raw[0, 17, 5:] = 3.0, [-20, 20, -20]
+    out = {k: v.numpy() for k, v in detect(tf.constant(raw), grid, max_detections=5,
+                                           scale=tf.constant([[200.0, 100.0]])).items()}
+    assert out["num_detections"].tolist() == [3]
+    assert out["classes"][0, :3].tolist() == [2, 0, 1] and np.all(out["scores"][0, 3:] == 0)
+    np.testing.assert_allclose(out["boxes"][0, 0], [(0.3 - 0.09) * 200, (0.6 - 0.1) * 100, (0.3 + 0.09) * 200,
+                                                    (0.6 + 0.1) * 100], atol=1e-3)
+    assert np.all(out["boxes"][0, 3:] == 0)
