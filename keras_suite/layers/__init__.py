@@ -3,6 +3,7 @@
 from keras_suite.layers.cached_multi_head_attention import CachedMultiHeadAttention
 from keras_suite.layers.conv_block import ConvBlock
 from keras_suite.layers.cross_attention import CrossAttention
+from keras_suite.layers.csp_block import CSPBlock
 from keras_suite.layers.down_block import DownBlock
 from keras_suite.layers.inception_resnet_block import InceptionResNetBlock
 from keras_suite.layers.inverted_residual_block import InvertedResidualBlock
@@ -13,6 +14,6 @@ from keras_suite.layers.transformer_decoder_block import TransformerDecoderBlock
 from keras_suite.layers.transformer_encoder_block import TransformerEncoderBlock
 from keras_suite.layers.up_block import UpBlock
 
-__all__ = ["CachedMultiHeadAttention", "ConvBlock", "CrossAttention", "DownBlock", "InceptionResNetBlock",
+__all__ = ["CachedMultiHeadAttention", "ConvBlock", "CrossAttention", "CSPBlock", "DownBlock", "InceptionResNetBlock",
            "InvertedResidualBlock", "LearnedPositionEmbedding", "SinusoidalPositionEncoding",
            "TokenAndPositionEmbedding", "TransformerDecoderBlock", "TransformerEncoderBlock", "UpBlock"]

@@ -1,0 +1,184 @@
+"""Detection datasets: embedded digit scenes with exact boxes, YOLO txt folders, tfds voc/2007 and
+coco/2017; and the tf.data pipeline (box-aware Keras augmentation, YOLO target assignment).
+
+A split is in memory: images uint8 (N, S, S, 3) resized to the network's square input, and per image
+boxes (M, 4) x1 y1 x2 y2 as fractions of the image side and classes (M,).
+"""
+
+import collections
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+
+from keras_suite.data.scenes import make_detection_scenes
+from keras_suite.detection.targets import assign_targets
+from keras_suite.errors import UserError
+from keras_suite.images import read_rgb
+
+DetectionSplit = collections.namedtuple("DetectionSplit", "images boxes classes")
+DetectionSplits = collections.namedtuple("DetectionSplits", "train val test class_names")
+DIGIT_NAMES = tuple(str(d) for d in range(10))
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
+VOC_NAMES = ("aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow", "diningtable",
+             "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa", "train", "tvmonitor")
+
+
+def read_yolo_labels(path, num_classes):
+    """`class cx cy w h` lines (normalized) -> (boxes (M, 4) xyxy fractions, classes (M,)); errors name file:line."""
+    boxes, classes = [], []
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise UserError(f"label file {path} is not UTF-8 text") from None
+    for number, line in enumerate(lines, 1):
+        fields = line.split()
+        if not fields:
+            continue
+        where = f"{path}:{number}"
+        if len(fields) != 5:
+            raise UserError(f"{where}: expected 'class cx cy w h', got {len(fields)} field(s)")
+        try:
+            cls, values = int(fields[0]), [float(v) for v in fields[1:]]
+        except ValueError:
+            raise UserError(f"{where}: not numbers: '{line.strip()}'") from None
+        cx, cy, w, h = values
+        if not 0 <= cls < num_classes:
+            raise UserError(f"{where}: class {cls} is outside the {num_classes} configured classes")
+        if not all(np.isfinite(values)) or w <= 0 or h <= 0:
+            raise UserError(f"{where}: box has zero or negative size ({w} x {h})")
+        x1, y1, x2, y2 = cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2
+        if min(x1, y1) < -1e-6 or max(x2, y2) > 1 + 1e-6:
+            raise UserError(f"{where}: box ({cx} {cy} {w} {h}) reaches outside the image ([0, 1] normalized)")
+        boxes.append([max(x1, 0.0), max(y1, 0.0), min(x2, 1.0), min(y2, 1.0)])
+        classes.append(cls)
+    return np.asarray(boxes, np.float32).reshape(-1, 4), np.asarray(classes, np.int32)
+
+
+def _resize(image, size):
+    return np.asarray(Image.fromarray(image).resize((size, size), Image.BILINEAR), np.uint8)
+
+
+def folder_split(root, num_classes, size, missing_labels="error"):
+    """`root/images/*.jpg` with `root/labels/<stem>.txt` (YOLO txt); every file is checked up front."""
+    root = Path(root)
+    image_dir, label_dir = root / "images", root / "labels"
+    if not image_dir.is_dir():
+        raise UserError(f"{root} has no images/ folder; expected {root}/images/*.jpg and {root}/labels/*.txt")
+    paths = sorted(p for p in image_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not paths:
+        raise UserError(f"no images (*.jpg, *.png) in {image_dir}")
+    images, boxes, classes, background = [], [], [], 0
+    for path in paths:
+        label = label_dir / f"{path.stem}.txt"
+        if label.is_file():
+            b, c = read_yolo_labels(label, num_classes)
+        elif missing_labels == "background":
+            b, c = np.zeros((0, 4), np.float32), np.zeros(0, np.int32)
+            background += 1
+        else:
+            raise UserError(f"image {path} has no label file {label}; add it (empty for no objects) or pass "
+                            f"data.missing_labels=background")
+        images.append(_resize(read_rgb(path), size))
+        boxes.append(b)
+        classes.append(c)
+    if background:
+        print(f"data: {background} image(s) in {root} without a label file are used as background")
+    return DetectionSplit(np.stack(images), boxes, classes)
+
+
+def _tfds(cfg, name):
+    import tensorflow_datasets as tfds
+
+    if name not in ("voc/2007", "coco/2017"):
+        raise UserError(f"tfds source '{name}' has no detection mapping; use tfds:voc/2007 or tfds:coco/2017")
+    builder = tfds.builder(name, data_dir=cfg.data_dir)
+    if cfg.download:
+        builder.download_and_prepare()
+    names = tuple(builder.info.features["objects"]["label"].names)
+
+    def split(spec, limit):
+        ds = builder.as_dataset(split=spec)
+        images, boxes, classes = [], [], []
+        for example in tfds.as_numpy(ds.take(limit) if limit else ds):
+            images.append(_resize(example["image"], cfg.image_size))
+            yxyx = example["objects"]["bbox"].reshape(-1, 4)
+            boxes.append(yxyx[:, [1, 0, 3, 2]].astype(np.float32))
+            classes.append(example["objects"]["label"].astype(np.int32))
+        return DetectionSplit(np.stack(images), boxes, classes)
+
+    val = "validation"
+    test = "test" if "test" in builder.info.splits and name != "coco/2017" else "validation"
+    return DetectionSplits(split("train", cfg.num_train), split(val, cfg.num_val), split(test, cfg.num_test), names)
+
+
+def load_detection(cfg):
+    """DetectionSplits for `data.source`: synthetic | folder:<root> (root/train, root/val, root/test) |
+    tfds:voc/2007 | tfds:coco/2017."""
+    source = cfg.source
+    if source == "synthetic":
+        def split(count, seed):
+            images, boxes, classes = make_detection_scenes(count, cfg.image_size, seed, cfg.max_objects)
+            return DetectionSplit(images, [b / cfg.image_size for b in boxes], classes)
+
+        return DetectionSplits(split(cfg.num_train, cfg.seed), split(cfg.num_val, cfg.seed + 1),
+                               split(cfg.num_test, cfg.seed + 2), DIGIT_NAMES)
+    if source.startswith("tfds:"):
+        return _tfds(cfg, source[len("tfds:"):])
+    if source.startswith("folder:"):
+        root = Path(source[len("folder:"):])
+        if not cfg.class_names:
+            raise UserError("a folder source needs data.class_names=<name,name,...> (class 0 first)")
+        parts = [folder_split(root / part, len(cfg.class_names), cfg.image_size, cfg.missing_labels)
+                 for part in ("train", "val", "test")]
+        return DetectionSplits(*parts, tuple(cfg.class_names))
+    raise UserError(f"unknown data.source '{source}'; use synthetic, folder:<root> or tfds:voc/2007|coco/2017")
+
+
+def padded(split, max_boxes):
+    """(images, boxes (N, max_boxes, 4), classes (N, max_boxes)) with class -1 for padding rows."""
+    n = len(split.images)
+    boxes = np.zeros((n, max_boxes, 4), np.float32)
+    classes = np.full((n, max_boxes), -1, np.int32)
+    for i, (b, c) in enumerate(zip(split.boxes, split.classes)):
+        if len(b) > max_boxes:
+            raise UserError(f"image {i} has {len(b)} boxes, over data.max_boxes={max_boxes}")
+        boxes[i, :len(b)], classes[i, :len(c)] = b, c
+    return split.images, boxes, classes
+
+
+def augmenter(flip=True, scale=0.0, translate=0.0, seed=0):
+    """Keras preprocessing layers that move the boxes with the pixels (relative xyxy boxes)."""
+    layers = []
+    if flip:
+        layers.append(keras.layers.RandomFlip("horizontal", bounding_box_format="rel_xyxy", seed=seed))
+    if scale:
+        layers.append(keras.layers.RandomZoom(scale, bounding_box_format="rel_xyxy", seed=seed + 1))
+    if translate:
+        layers.append(keras.layers.RandomTranslation(translate, translate, bounding_box_format="rel_xyxy",
+                                                     seed=seed + 2))
+    return layers
+
+
+def detection_batches(split, grid, num_classes, batch_size, max_boxes, training=False, augment=(), seed=0,
+                      extra_iou=None):
+    """tf.data batches (images float32 in [0, 255], targets (B, P, 5 + C)) for the YOLO loss."""
+    images, boxes, classes = padded(split, max_boxes)
+    ds = tf.data.Dataset.from_tensor_slices({"images": images, "bounding_boxes": {"boxes": boxes, "labels": classes}})
+    if training:
+        ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size).map(lambda d: {**d, "images": tf.cast(d["images"], tf.float32)})
+    for layer in augment if training else ():
+        ds = ds.map(layer, num_parallel_calls=tf.data.AUTOTUNE)
+
+    def targets(d):
+        xyxy = d["bounding_boxes"]["boxes"]
+        cxcywh = tf.concat([(xyxy[..., :2] + xyxy[..., 2:]) / 2, xyxy[..., 2:] - xyxy[..., :2]], axis=-1)
+        labels = tf.cast(d["bounding_boxes"]["labels"], tf.int32)
+        t = tf.map_fn(lambda bl: assign_targets(bl[0], bl[1], grid, num_classes, extra_iou), (cxcywh, labels),
+                      fn_output_signature=tf.TensorSpec([grid.positions, 5 + num_classes], tf.float32))
+        return d["images"], t
+
+    return ds.map(targets, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
