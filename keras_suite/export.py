@@ -34,7 +34,8 @@ class Serving:
     signatures (name -> tf.function with an input signature), e.g. string-in/string-out
     generation; `track` lists further layers they use (lookup tables). `scores(reference, outputs)`
     adds app-specific parity scores to each format's row (e.g. the lowest cosine similarity of
-    embeddings, "min_cosine"), and `min_scores` {score: {format: minimum}} are their limits.
+    embeddings, "min_cosine"), and `min_scores` {score: {format: minimum}} are their limits. `float_ops`
+    are TFLite ops kept in float in the int8 file.
     """
 
     model: keras.Model
@@ -46,6 +47,7 @@ class Serving:
     endpoints: dict = dataclasses.field(default_factory=dict)
     track: list = dataclasses.field(default_factory=list)
     scores: callable = None
+    float_ops: tuple = ()
     min_scores: dict = dataclasses.field(default_factory=dict)
 
 
@@ -114,7 +116,7 @@ def _tflite(quantization, filename):
             _archive(serving, dynamic=False).write_out(str(ctx["fixed_saved_model"]), verbose=False)
         try:
             flatbuffer = tflite.convert(ctx["fixed_saved_model"], quantization=quantization,
-                                        representative=serving.calibration)
+                                        representative=serving.calibration, float_ops=serving.float_ops)
         except Exception as e:  # noqa: BLE001 - converter errors are long; keep the first line
             raise ExportError(f"TFLite conversion ({quantization}) failed: {str(e).splitlines()[0][:300]}") from None
         bad = tflite.non_builtin_ops(flatbuffer)

@@ -36,3 +36,19 @@ def grid(rows, pad=2):
             y, x = pad + i * (h + pad), pad + j * (w + pad)
             out[y:y + h, x:x + w] = img if img.ndim == 3 else img[..., None]
     return out
+
+
+def draw_boxes(image, boxes, classes, names, scores=None, colour_of=None):
+    """The image (uint8 RGB) with each xyxy pixel box outlined in its class colour and labelled
+    `name score`."""
+    from PIL import Image, ImageDraw
+
+    picture = Image.fromarray(np.asarray(image, np.uint8))
+    draw = ImageDraw.Draw(picture)
+    colours = palette(len(names) + 1)[1:]
+    for i, (box, cls) in enumerate(zip(np.asarray(boxes, np.float64), classes)):
+        colour = tuple(int(v) for v in (colour_of if colour_of is not None else colours[int(cls)]))
+        draw.rectangle([float(v) for v in box], outline=colour, width=max(1, picture.width // 160))
+        label = names[int(cls)] + ("" if scores is None else f" {float(scores[i]):.2f}")
+        draw.text((float(box[0]) + 2, max(0.0, float(box[1]) - 11)), label, fill=colour)
+    return np.asarray(picture)

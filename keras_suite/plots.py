@@ -62,3 +62,21 @@ def verification_figure(far, tar, auc, distances, same, threshold, title=""):
     hist.set_title("pair distances")
     fig.tight_layout()
     return figure_to_array(fig)
+
+
+def precision_recall_figure(curves, names, aps, title=""):
+    """Precision against recall per class ({class: (recall, precision)}) with each class's AP in the legend."""
+    fig, ax = plt.subplots(figsize=(6.5, 5))
+    for c, (recall, precision) in curves.items():
+        if len(recall):
+            ax.plot(np.r_[0.0, recall], np.r_[1.0, np.maximum.accumulate(precision[::-1])[::-1]], lw=1.5,
+                    label=f"{names[c]} AP50 {aps[c]:.3f}" if aps[c] is not None else names[c])
+    ax.set_xlim(0, 1.0)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("recall")
+    ax.set_ylabel("precision")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7, loc="lower left", ncol=2)
+    ax.set_title(f"precision-recall at IoU 0.5 {title}".strip())
+    fig.tight_layout()
+    return figure_to_array(fig)

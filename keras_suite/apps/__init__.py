@@ -2,6 +2,7 @@
 
 from keras_suite.apps.base import APPS
 from keras_suite.apps.char_rnn.app import CharRNNApp  # noqa: F401 - registers the app
+from keras_suite.apps.detection.app import DetectionApp  # noqa: F401 - registers the app
 from keras_suite.apps.face.app import FaceApp  # noqa: F401 - registers the app
 from keras_suite.apps.segmentation.app import SegmentationApp  # noqa: F401 - registers the app
 from keras_suite.apps.seq2seq.app import Seq2SeqApp  # noqa: F401 - registers the app

@@ -14,20 +14,22 @@ class CSPBlock(keras.layers.Layer):
         filters: output channels (each half has filters // 2).
         depth: bottlenecks in the processed half.
         shortcut: residual connections in the bottlenecks (off in the neck, as in YOLOv5).
+        momentum: batch-norm momentum (0.97 as YOLOv5, so statistics keep up in short trainings).
 
     Example:
     >>> CSPBlock(32, depth=2)(keras.ops.zeros((1, 16, 16, 24))).shape
     (1, 16, 16, 32)
     """
 
-    def __init__(self, filters, depth=1, shortcut=True, **kwargs):
+    def __init__(self, filters, depth=1, shortcut=True, momentum=0.97, **kwargs):
         super().__init__(**kwargs)
-        self.filters, self.depth, self.shortcut = filters, depth, shortcut
+        self.filters, self.depth, self.shortcut, self.momentum = filters, depth, shortcut, momentum
 
     def _conv(self, filters, size):
         policy = self.dtype_policy
         return [keras.layers.Conv2D(filters, size, padding="same", use_bias=False, dtype=policy),
-                keras.layers.BatchNormalization(dtype=policy), keras.layers.Activation("silu", dtype=policy)]
+                keras.layers.BatchNormalization(momentum=self.momentum, dtype=policy),
+                keras.layers.Activation("silu", dtype=policy)]
 
     def build(self, input_shape):
         half = max(1, self.filters // 2)
@@ -59,4 +61,5 @@ class CSPBlock(keras.layers.Layer):
         return (*input_shape[:-1], self.filters)
 
     def get_config(self):
-        return {**super().get_config(), "filters": self.filters, "depth": self.depth, "shortcut": self.shortcut}
+        return {**super().get_config(), "filters": self.filters, "depth": self.depth, "shortcut": self.shortcut,
+                "momentum": self.momentum}

@@ -8,11 +8,12 @@ import keras
 from keras_suite.layers import CSPBlock, InvertedResidualBlock
 
 BACKBONES = ("csp", "mobilenet")
+BN_MOMENTUM = 0.97  # as YOLOv5: statistics keep up with the weights in short CPU trainings
 
 
 def _conv(x, filters, size, strides, name):
     x = keras.layers.Conv2D(filters, size, strides, padding="same", use_bias=False, name=f"{name}_conv")(x)
-    x = keras.layers.BatchNormalization(name=f"{name}_bn")(x)
+    x = keras.layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_bn")(x)
     return keras.layers.Activation("silu", name=f"{name}_act")(x)
 
 

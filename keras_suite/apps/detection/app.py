@@ -1,0 +1,289 @@
+"""YOLO object detection: train, evaluate (COCO mAP, PR curves), predict (boxes drawn on PNGs), export
+(NMS inside the SavedModel and the TFLite files), anchors (k-means on the training boxes)."""
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_suite import export as exporting
+from keras_suite.apps.base import APPS, App
+from keras_suite.apps.detection.config import DetectionConfig
+from keras_suite.data.detection import IMAGE_SUFFIXES, augmenter, detection_batches, load_detection
+from keras_suite.detection.anchors import kmeans_anchors
+from keras_suite.detection.grid import AnchorGrid
+from keras_suite.detection.postprocess import detect
+from keras_suite.errors import UserError
+from keras_suite.images import read_rgb, write_png
+from keras_suite.losses.yolo import YoloLoss
+from keras_suite.metrics.mean_average_precision import box_iou, evaluate_detections
+from keras_suite.models.yolo import build_yolo
+from keras_suite.overlay import draw_boxes
+from keras_suite.overlay import grid as picture_grid
+from keras_suite.plots import precision_recall_figure
+from keras_suite.previews import ImagePreview
+from keras_suite.runs import new_run_dir, write_json
+from keras_suite.train import fit
+
+
+def training_boxes_wh(split):
+    boxes = [b for b in split.boxes if len(b)]
+    if not boxes:
+        raise UserError("the training split has no boxes")
+    b = np.concatenate(boxes)
+    return b[:, 2:] - b[:, :2]
+
+
+def choose_anchors(cfg, split):
+    """Per-scale anchors: the configured ones, or k-means (IoU distance) on the training boxes, sorted by
+    area and dealt to the scales smallest first. The chosen anchors are saved in the run's config."""
+    m = cfg.model
+    k = len(m.strides) * m.anchors_per_scale
+    if m.anchors:
+        anchors = np.asarray(m.anchors, np.float64)
+        if anchors.shape != (k, 2) or np.any(anchors <= 0):
+            raise UserError(f"model.anchors needs {k} positive (w, h) pairs ({len(m.strides)} scales x "
+                            f"{m.anchors_per_scale}), got {m.anchors}")
+    else:
+        anchors, mean_iou = kmeans_anchors(training_boxes_wh(split), k, seed=cfg.data.seed)
+        print(f"anchors by k-means on the training boxes (mean best IoU {mean_iou:.3f}): "
+              f"{np.round(anchors, 4).tolist()}")
+        m.anchors = tuple(tuple(round(float(v), 5) for v in a) for a in anchors)
+    return [np.asarray(m.anchors[i * m.anchors_per_scale:(i + 1) * m.anchors_per_scale]) for i in range(len(m.strides))]
+
+
+def make_grid(cfg, per_scale):
+    try:
+        return AnchorGrid(cfg.data.image_size, cfg.model.strides, per_scale)
+    except ValueError as e:
+        raise UserError(str(e)) from None
+
+
+def build(cfg, num_classes, per_scale):
+    m, lc = cfg.model, cfg.loss
+    try:
+        model = build_yolo(cfg.data.image_size, num_classes, per_scale, m.strides, m.backbone, m.width, m.depth)
+        loss = YoloLoss(cfg.data.image_size, m.strides, [a.tolist() for a in per_scale], num_classes, lc.box,
+                        lc.box_weight, lc.object_weight, lc.noobj_weight, lc.class_weight, lc.ignore_iou,
+                        cfg.data.max_boxes)
+    except ValueError as e:
+        raise UserError(str(e)) from None
+    return model, loss, []
+
+
+def serve(model, grid, images, dynamic, dc, score_threshold):
+    """uint8 images -> detections; with `dynamic`, any size in and boxes in that image's pixels."""
+    x = tf.cast(images, tf.float32)
+    scale = None
+    if dynamic:
+        shape = tf.shape(images)
+        scale = tf.tile(tf.cast(tf.stack([shape[2], shape[1]])[None], tf.float32), [shape[0], 1])
+        x = tf.image.resize(x, (grid.image_size, grid.image_size))
+    return detect(model(x, training=False), grid, dc.max_detections, dc.iou_threshold, score_threshold, scale)
+
+
+def predictions(model, grid, images, dc, score_threshold, batch_size=32):
+    """Per image (boxes in network-input pixels, scores, classes)."""
+    out = []
+    for start in range(0, len(images), batch_size):
+        d = {k: v.numpy() for k, v in serve(model, grid, images[start:start + batch_size], False, dc,
+                                              score_threshold).items()}
+        out += [(d["boxes"][i, :n], d["scores"][i, :n], d["classes"][i, :n]) for i, n in enumerate(d["num_detections"])]
+    return out
+
+
+def ground_truth(split, size):
+    return [(b * size, c) for b, c in zip(split.boxes, split.classes)]
+
+
+class MapMonitor(keras.callbacks.Callback):
+    """Each epoch: COCO mAP@0.5 and mAP@[.5:.95] on the validation split, added to the logs as val_map50
+    and val_map (so checkpoints and TensorBoard see them)."""
+
+    def __init__(self, grid, split, num_classes, dc, batch_size):
+        super().__init__()
+        self.grid, self.split, self.num_classes, self.dc, self.batch_size = grid, split, num_classes, dc, batch_size
+        self.truth = ground_truth(split, grid.image_size)
+
+    def on_epoch_end(self, epoch, logs=None):
+        dets = predictions(self.model, self.grid, self.split.images, self.dc, self.dc.eval_score_threshold,
+                           self.batch_size)
+        scores = evaluate_detections(dets, self.truth, self.num_classes)
+        if logs is not None:
+            logs["val_map50"], logs["val_map"] = scores["map50"] or 0.0, scores["map"] or 0.0
+
+
+def preview(model, grid, split, names, dc, count):
+    """Per validation image: ground truth (white) beside the predictions (class colours, scores)."""
+    images = split.images[:count]
+    dets = predictions(model, grid, images, dc, dc.score_threshold)
+    size = grid.image_size
+    rows = [[draw_boxes(img, b * size, c, names, colour_of=(255, 255, 255)), draw_boxes(img, db, dc_, names, ds)]
+            for img, b, c, (db, ds, dc_) in zip(images, split.boxes, split.classes, dets)]
+    return picture_grid(rows)
+
+
+def match_detections(reference, outputs):
+    """Parity of detections: per sample, reference boxes matched greedily (by score) to output boxes of the
+    same class with IoU >= 0.5. match_rate = 2 x matched / (reference + output boxes) (1.0 when both sides
+    find the same boxes), matched_iou = the lowest IoU of a match, score_diff = the largest score change."""
+    matched = total = 0
+    worst_iou, score_diff = 1.0, 0.0
+    for i in range(len(reference["num_detections"])):
+        n_ref, n_out = int(reference["num_detections"][i]), int(outputs["num_detections"][i])
+        rb, rs, rc = reference["boxes"][i, :n_ref], reference["scores"][i, :n_ref], reference["classes"][i, :n_ref]
+        ob, os_, oc = outputs["boxes"][i, :n_out], outputs["scores"][i, :n_out], outputs["classes"][i, :n_out]
+        total += n_ref + n_out
+        iou = box_iou(rb, ob) * (rc[:, None] == oc[None, :])
+        taken = np.zeros(n_out, bool)
+        for r in np.argsort(-rs):
+            candidates = np.where(taken, -1.0, iou[r])
+            j = int(np.argmax(candidates)) if n_out else -1
+            if j >= 0 and candidates[j] >= 0.5:
+                taken[j] = True
+                matched += 1
+                worst_iou = min(worst_iou, float(candidates[j]))
+                score_diff = max(score_diff, abs(float(rs[r]) - float(os_[j])))
+    return {"match_rate": 2 * matched / total if total else 1.0, "matched_iou": worst_iou, "score_diff": score_diff}
+
+
+@APPS.register("detection")
+class DetectionApp(App):
+    name = "detection"
+    description = "YOLO object detection (COCO mAP@0.5 and @[.5:.95]; boxes drawn on PNGs; NMS in the export)"
+    config_cls = DetectionConfig
+    commands = {"train": {"resume"}, "evaluate": {"run", "split"}, "predict": {"run", "image", "out"},
+                "export": {"run", "formats", "name", "overwrite"}, "anchors": {"k"}}
+    aliases = {"formats": "export.formats", "name": "export.name", "overwrite": "export.overwrite"}
+
+    def _run_grid(self, cfg):
+        m = cfg.model
+        per_scale = [np.asarray(m.anchors[i * m.anchors_per_scale:(i + 1) * m.anchors_per_scale])
+                     for i in range(len(m.strides))]
+        return make_grid(cfg, per_scale)
+
+    def train(self, cfg, args):
+        splits = load_detection(cfg.data)
+        names = splits.class_names
+        cfg.data.class_names = tuple(names)
+        per_scale = choose_anchors(cfg, splits.train)
+        grid = make_grid(cfg, per_scale)
+        run = args.get("resume") or new_run_dir(cfg.train.runs_dir, self.name)
+        print(f"run directory: {run}\n{len(splits.train.images)} training images, {len(names)} classes, "
+              f"{grid.positions} anchor positions over grids {grid.sizes}")
+        d, tc = cfg.data, cfg.train
+        train_ds = detection_batches(splits.train, grid, len(names), tc.batch_size, d.max_boxes, training=True,
+                                     augment=augmenter(d.flip, d.scale, d.translate, tc.seed), seed=tc.seed,
+                                     extra_iou=cfg.loss.extra_iou)
+        val_ds = detection_batches(splits.val, grid, len(names), tc.batch_size, d.max_boxes,
+                                   extra_iou=cfg.loss.extra_iou)
+        monitor = MapMonitor(grid, splits.val, len(names), cfg.detect, tc.batch_size)
+        previews = ImagePreview(lambda m: preview(m, grid, splits.val, names, cfg.detect, cfg.detect.preview_images),
+                                run, Path(run) / "logs", name="boxes", every=tc.preview_every)
+        fit(cfg, run, lambda: build(cfg, len(names), per_scale), train_ds, val_ds, [monitor, previews])
+        print(f"done: model {Path(run) / 'model.keras'}, previews {Path(run) / 'previews'} (left: ground truth, "
+              f"right: predictions); tensorboard --logdir {Path(run).parent}")
+        return run
+
+    def evaluate(self, cfg, args):
+        split_name = args.get("split", "test")
+        if split_name not in ("val", "test"):
+            raise UserError(f"split must be val or test, got '{split_name}'")
+        run = args["run"]
+        model, grid = self.trained_model(run), self._run_grid(cfg)
+        splits = load_detection(cfg.data)
+        split, names = getattr(splits, split_name), cfg.data.class_names
+        dets = predictions(model, grid, split.images, cfg.detect, cfg.detect.eval_score_threshold,
+                           cfg.train.batch_size)
+        scores = evaluate_detections(dets, ground_truth(split, grid.image_size), len(names))
+        print(f"{'class':<14}{'AP50':>8}{'AP':>8}{'boxes':>8}")
+        for c, row in scores["per_class"].items():
+            ap50, ap = (f"{v:.4f}" if v is not None else "-" for v in (row["ap50"], row["ap"]))
+            print(f"{names[c]:<14}{ap50:>8}{ap:>8}{row['ground_truth']:>8}")
+        summary = {k: scores[k] for k in ("map", "map50", "map75", "map_small", "map_medium", "map_large")}
+        print("  ".join(f"{k} {v:.4f}" if v is not None else f"{k} -" for k, v in summary.items()))
+        figure = precision_recall_figure(scores["pr_curves"], names, {c: r["ap50"] for c, r in
+                                                                     scores["per_class"].items()}, f"({split_name})")
+        picture = write_png(Path(run) / "previews" / f"pr_{split_name}.png", figure)
+        report = {"split": split_name, "images": len(split.images), **summary,
+                  "per_class": {names[c]: r for c, r in scores["per_class"].items()}}
+        out = write_json(Path(run) / f"eval_{split_name}.json", report)
+        print(f"wrote {out} and {picture}")
+        return report
+
+    def predict(self, cfg, args):
+        if "image" not in args:
+            raise UserError("predict needs image=<path> (a file or a folder of images)")
+        run = args["run"]
+        source = Path(args["image"])
+        paths = sorted(p for p in source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES) if source.is_dir() \
+            else [source]
+        if not paths:
+            raise UserError(f"no images (*.png, *.jpg) in {source}")
+        images = [read_rgb(p) for p in paths]
+        model, grid, names = self.trained_model(run), self._run_grid(cfg), cfg.data.class_names
+        out = Path(args.get("out") or Path(run) / "predictions")
+        for path, image in zip(paths, images):
+            d = {k: v.numpy()[0] for k, v in serve(model, grid, image[None], True, cfg.detect,
+                                                    cfg.detect.score_threshold).items()}
+            n = int(d["num_detections"])
+            png = write_png(out / f"{path.stem}_boxes.png",
+                            draw_boxes(image, d["boxes"][:n], d["classes"][:n], names, d["scores"][:n]))
+            found = ", ".join(f"{names[c]} {s:.2f}" for c, s in zip(d["classes"][:n], d["scores"][:n]))
+            print(f"{path}: {png} ({n} detections{': ' + found if n else ''})")
+        return out
+
+    def anchors(self, cfg, args):
+        try:
+            k = int(args.get("k", len(cfg.model.strides) * cfg.model.anchors_per_scale))
+        except ValueError:
+            raise UserError(f"k must be a whole number, got '{args['k']}'") from None
+        if k < 1:
+            raise UserError(f"k must be >= 1, got {k}")
+        wh = training_boxes_wh(load_detection(cfg.data).train)
+        try:
+            anchors, mean_iou = kmeans_anchors(wh, k, seed=cfg.data.seed)
+        except ValueError as e:
+            raise UserError(str(e)) from None
+        print(f"{k} anchors (w, h as fractions of the image side) from {len(wh)} training boxes, "
+              f"mean best IoU {mean_iou:.4f}:")
+        literal = [[round(float(w), 4), round(float(h), 4)] for w, h in anchors]
+        print(f"model.anchors={literal}".replace(" ", ""))
+        return {"anchors": literal, "mean_iou": mean_iou}
+
+    def export(self, cfg, args):
+        run = args["run"]
+        model, grid = self.trained_model(run), self._run_grid(cfg)
+        ecfg, dc, size = cfg.export, cfg.detect, cfg.data.image_size
+        target = self.export_target(cfg, run)
+        splits = load_detection(cfg.data)
+
+        def samples(images, n):
+            return [{"images": image[None]} for image in images[:n]]
+
+        serving = exporting.Serving(
+            model=model, fn=lambda x, dynamic: serve(model, grid, x["images"], dynamic, dc, dc.score_threshold),
+            dynamic_spec={"images": tf.TensorSpec([None, None, None, 3], tf.uint8)},
+            fixed_spec={"images": tf.TensorSpec([1, size, size, 3], tf.uint8)},
+            samples=samples(splits.test.images, ecfg.parity_samples),
+            calibration=samples(splits.train.images, ecfg.calibration_samples),
+            scores=match_detections, min_scores={"match_rate": ecfg.min_match_rate},
+            float_ops=("DIV",))  # int8 DIV fails on the zero-area unions NMS meets in its padding
+        metadata = {
+            "app": self.name, "task": "object detection", "labels": list(cfg.data.class_names),
+            "input": {"name": "images", "dtype": "uint8", "layout": "NHWC", "channels": "RGB",
+                      "saved_model_shape": [None, None, None, 3], "tflite_shape": [1, size, size, 3]},
+            "normalization": "inside the graph: x / 255 (the SavedModel resizes any size to "
+                             f"{size}x{size} first)",
+            "outputs": {"boxes": f"float32 (N, {dc.max_detections}, 4) x1 y1 x2 y2 in input-image pixels",
+                        "scores": "float32 (N, D)", "classes": "int32 (N, D) index into labels",
+                        "num_detections": "int32 (N,) valid rows; the rest are zero"},
+            "postprocessing": {"score_threshold": dc.score_threshold, "iou_threshold": dc.iou_threshold,
+                               "nms": "class-aware, tf.image.non_max_suppression_padded"},
+            "anchors": [list(a) for a in cfg.model.anchors], "strides": list(cfg.model.strides),
+            "signature": "serve (also serving_default)", "run": str(run)}
+        report = exporting.export(serving, target, ecfg, metadata)
+        print(exporting.format_report(report))
+        print(f"exported to {target}")
+        return target

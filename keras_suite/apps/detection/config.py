@@ -1,0 +1,80 @@
+"""Config schema of the detection app; defaults are the shipped default.yaml."""
+
+import dataclasses
+
+from keras_suite.config import ExportConfig, TrainConfig
+
+
+@dataclasses.dataclass
+class DataConfig:
+    source: str = "synthetic"  # synthetic | folder:<root with train/ val/ test/> | tfds:voc/2007 | tfds:coco/2017
+    image_size: int = 128
+    num_train: int = 2000  # synthetic scenes; for tfds, 0 takes the whole split
+    num_val: int = 200
+    num_test: int = 300
+    max_objects: int = 4
+    max_boxes: int = 16  # per image in a training batch
+    class_names: tuple[str, ...] = ()
+    missing_labels: str = "error"  # folder images without labels/<stem>.txt: error or background
+    flip: bool = False  # off for the digits: a mirrored 2 or 5 is not a digit
+    scale: float = 0.1
+    translate: float = 0.05
+    data_dir: str | None = None
+    download: bool = False
+    seed: int = 0
+
+
+@dataclasses.dataclass
+class ModelConfig:
+    backbone: str = "csp"
+    width: int = 16
+    depth: int = 1
+    strides: tuple[int, ...] = (8, 16, 32)
+    anchors_per_scale: int = 2
+    anchors: tuple[tuple[float, ...], ...] = ()  # (w, h) fractions, smallest first; empty: k-means on training boxes
+
+
+@dataclasses.dataclass
+class LossConfig:
+    box: str = "ciou"
+    box_weight: float = 5.0
+    object_weight: float = 1.0
+    noobj_weight: float = 1.0
+    class_weight: float = 1.0
+    ignore_iou: float = 0.5
+    extra_iou: float | None = None  # also assign anchors matching a box at least this well
+
+
+@dataclasses.dataclass
+class DetectConfig:
+    score_threshold: float = 0.25  # predict and export
+    eval_score_threshold: float = 0.001  # evaluate: keep low-scoring boxes, as COCO evaluation expects
+    iou_threshold: float = 0.5
+    max_detections: int = 100
+    preview_images: int = 6
+
+
+def _train_defaults():
+    return TrainConfig(epochs=30, batch_size=16, learning_rate=3e-3, jit_compile=True, monitor="val_map50",
+                       early_stopping_patience=0, warmup_epochs=1)
+
+
+@dataclasses.dataclass
+class DetectionExportConfig(ExportConfig):
+    """Detections are compared with the SavedModel's by matching boxes (same class, IoU >= 0.5)."""
+
+    parity_samples: int = 32
+    max_abs_diff: dict[str, float] = dataclasses.field(default_factory=dict)
+    min_agreement: dict[str, float] = dataclasses.field(default_factory=dict)
+    min_match_rate: dict[str, float] = dataclasses.field(default_factory=lambda: {
+        "saved_model": 1.0, "tflite": 0.99, "tflite_fp16": 0.97, "tflite_int8": 0.85})
+
+
+@dataclasses.dataclass
+class DetectionConfig:
+    data: DataConfig = dataclasses.field(default_factory=DataConfig)
+    model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
+    loss: LossConfig = dataclasses.field(default_factory=LossConfig)
+    detect: DetectConfig = dataclasses.field(default_factory=DetectConfig)
+    train: TrainConfig = dataclasses.field(default_factory=_train_defaults)
+    export: DetectionExportConfig = dataclasses.field(default_factory=DetectionExportConfig)
