@@ -12,6 +12,23 @@ from keras_suite.runs import default_permissions
 
 MAX_PIXELS = 50_000_000
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
+
+
+def image_files(folder):
+    """The image files (*.png, *.jpg, *.jpeg, *.bmp) directly in `folder`, sorted."""
+    return sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def input_images(source):
+    """`source` itself, or the images of a folder (an empty folder is an error)."""
+    source = Path(source)
+    if not source.is_dir():
+        return [source]
+    paths = image_files(source)
+    if not paths:
+        raise UserError(f"no images (*.png, *.jpg) in {source}")
+    return paths
 
 
 def open_image(path, max_pixels=MAX_PIXELS):

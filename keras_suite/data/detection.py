@@ -16,12 +16,11 @@ from PIL import Image
 from keras_suite.data.scenes import make_detection_scenes
 from keras_suite.detection.targets import assign_targets
 from keras_suite.errors import UserError
-from keras_suite.images import read_rgb
+from keras_suite.images import image_files, read_rgb
 
 DetectionSplit = collections.namedtuple("DetectionSplit", "images boxes classes")
 DetectionSplits = collections.namedtuple("DetectionSplits", "train val test class_names")
 DIGIT_NAMES = tuple(str(d) for d in range(10))
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 VOC_NAMES = ("aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow", "diningtable",
              "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa", "train", "tvmonitor")
 
@@ -67,7 +66,7 @@ def folder_split(root, num_classes, size, missing_labels="error"):
     image_dir, label_dir = root / "images", root / "labels"
     if not image_dir.is_dir():
         raise UserError(f"{root} has no images/ folder; expected {root}/images/*.jpg and {root}/labels/*.txt")
-    paths = sorted(p for p in image_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    paths = image_files(image_dir)
     if not paths:
         raise UserError(f"no images (*.jpg, *.png) in {image_dir}")
     images, boxes, classes, background = [], [], [], 0

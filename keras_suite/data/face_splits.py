@@ -12,11 +12,10 @@ import tensorflow as tf
 
 from keras_suite.data.faces import face_dataset
 from keras_suite.errors import UserError
-from keras_suite.images import read_rgb
+from keras_suite.images import image_files, read_rgb
 
 FaceSplit = collections.namedtuple("FaceSplit", "images labels names")
 FaceSplits = collections.namedtuple("FaceSplits", "train val test")
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 VAL_OFFSET, TEST_OFFSET = 100_000, 200_000  # synthetic identity ids of the held-out splits
 
 
@@ -79,7 +78,7 @@ def folder_items(root, cfg):
         raise UserError(f"{root} has no identity folders; expected {root}/<identity>/*.jpg")
     items = []
     for folder in folders:
-        paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        paths = image_files(folder)
         if not paths:
             raise UserError(f"identity folder {folder} has no images (*.jpg, *.png)")
         items += [(folder.name, _to_uint8(read_rgb(p, cfg.max_pixels), cfg.image_size, cfg.crop)) for p in paths]

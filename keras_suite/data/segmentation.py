@@ -12,9 +12,8 @@ import tensorflow as tf
 from keras_suite.data.augment import paired_augmenter
 from keras_suite.data.scenes import KINDS, make_scenes
 from keras_suite.errors import UserError
-from keras_suite.images import read_mask, read_rgb
+from keras_suite.images import image_files, read_mask, read_rgb
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
 PET_CLASSES = ("pet", "background", "border")
 
 
@@ -67,7 +66,7 @@ def folder_pairs(root):
     if not (root / "images").is_dir() or not (root / "masks").is_dir():
         raise UserError(f"folder dataset {root} must contain images/ and masks/")
     masks = {p.stem: p for p in (root / "masks").iterdir() if p.suffix.lower() == ".png"}
-    images = sorted(p for p in (root / "images").iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    images = image_files(root / "images")
     if not images:
         raise UserError(f"no images (*.png, *.jpg) in {root / 'images'}")
     missing = [p.name for p in images if p.stem not in masks]

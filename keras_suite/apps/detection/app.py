@@ -10,12 +10,12 @@ import tensorflow as tf
 from keras_suite import export as exporting
 from keras_suite.apps.base import APPS, App
 from keras_suite.apps.detection.config import DetectionConfig
-from keras_suite.data.detection import IMAGE_SUFFIXES, augmenter, detection_batches, load_detection
+from keras_suite.data.detection import augmenter, detection_batches, load_detection
 from keras_suite.detection.anchors import kmeans_anchors
 from keras_suite.detection.grid import AnchorGrid
 from keras_suite.detection.postprocess import detect
 from keras_suite.errors import UserError
-from keras_suite.images import read_rgb, write_png
+from keras_suite.images import input_images, read_rgb, write_png
 from keras_suite.losses.yolo import YoloLoss
 from keras_suite.metrics.mean_average_precision import box_iou, evaluate_detections
 from keras_suite.models.yolo import build_yolo
@@ -216,11 +216,7 @@ class DetectionApp(App):
         if "image" not in args:
             raise UserError("predict needs image=<path> (a file or a folder of images)")
         run = args["run"]
-        source = Path(args["image"])
-        paths = sorted(p for p in source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES) if source.is_dir() \
-            else [source]
-        if not paths:
-            raise UserError(f"no images (*.png, *.jpg) in {source}")
+        paths = input_images(args["image"])
         images = [read_rgb(p) for p in paths]
         model, grid, names = self.trained_model(run), self._run_grid(cfg), cfg.data.class_names
         out = Path(args.get("out") or Path(run) / "predictions")

@@ -13,11 +13,11 @@ from keras_suite import export as exporting
 from keras_suite.apps.base import APPS, App
 from keras_suite.apps.face.config import FaceConfig
 from keras_suite.data.face_pairs import verification_pairs
-from keras_suite.data.face_splits import IMAGE_SUFFIXES, drop_small_identities, load_faces, prepare_faces
+from keras_suite.data.face_splits import drop_small_identities, load_faces, prepare_faces
 from keras_suite.data.pk_sampler import check_pk, pk_dataset, pk_indices
 from keras_suite.errors import UserError
 from keras_suite.face_db import FaceDatabase, model_fingerprint
-from keras_suite.images import read_rgb, write_png
+from keras_suite.images import input_images, read_rgb, write_png
 from keras_suite.losses import TripletLoss
 from keras_suite.metrics import TripletStatistic
 from keras_suite.metrics import verification as scoring
@@ -103,10 +103,7 @@ def _image_paths(spec):
     """Paths from `a.jpg,b.jpg` or a folder of images."""
     spec = str(spec)
     if Path(spec).is_dir():
-        paths = sorted(p for p in Path(spec).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        if not paths:
-            raise UserError(f"no images (*.jpg, *.png) in {spec}")
-        return paths
+        return input_images(spec)
     paths = [Path(p.strip()) for p in spec.split(",") if p.strip()]
     if not paths:
         raise UserError("images= is empty; give image paths separated by commas or a folder")

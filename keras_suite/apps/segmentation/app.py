@@ -11,7 +11,7 @@ from keras_suite.apps.base import APPS, App
 from keras_suite.apps.segmentation.config import SegmentationConfig
 from keras_suite.data.segmentation import batches, load_splits
 from keras_suite.errors import UserError
-from keras_suite.images import read_rgb, write_png
+from keras_suite.images import input_images, read_rgb, write_png
 from keras_suite.losses import CEDiceLoss, DiceLoss, SparseFocalLoss
 from keras_suite.metrics import MeanDice, confusion_scores
 from keras_suite.models.unet import build_unet
@@ -146,11 +146,7 @@ class SegmentationApp(App):
         if "image" not in args:
             raise UserError("predict needs image=<path> (a file or a folder of images)")
         run = args["run"]
-        source = Path(args["image"])
-        paths = sorted(p for p in source.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".bmp")) \
-            if source.is_dir() else [source]
-        if not paths:
-            raise UserError(f"no images (*.png, *.jpg) in {source}")
+        paths = input_images(args["image"])
         images = [read_rgb(p) for p in paths]
         model = self.trained_model(run)
         names = cfg.data.class_names
