@@ -48,6 +48,14 @@ class App:
         cfg = load_config(self.config_cls, files, dotted)
         return getattr(self, command)(cfg, plain)
 
+    @staticmethod
+    def eval_split(args):
+        """The `split=` argument of evaluate-like commands: val or test (the default)."""
+        split = args.get("split", "test")
+        if split not in ("val", "test"):
+            raise UserError(f"split must be val or test, got '{split}'")
+        return split
+
     def trained_model(self, run):
         """The run's final model, loaded with safe_mode (no arbitrary code)."""
         path = Path(run) / "model.keras"

@@ -11,6 +11,8 @@ import functools
 import numpy as np
 from PIL import Image, ImageDraw
 
+from keras_suite.metrics.mean_average_precision import box_iou
+
 SHAPE_CLASSES = ("background", "circle", "square", "triangle")
 DIGIT_CLASSES = ("background",) + tuple(str(d) for d in range(10))
 KINDS = {"shapes": SHAPE_CLASSES, "digits": DIGIT_CLASSES}
@@ -113,16 +115,6 @@ def make_scenes(kind, count, size, seed, max_objects=3):
     return images, masks
 
 
-def _box_iou(box, boxes):
-    if not boxes:
-        return 0.0
-    b = np.asarray(boxes, np.float64)
-    lt, rb = np.maximum(box[:2], b[:, :2]), np.minimum(box[2:], b[:, 2:])
-    inter = np.prod(np.clip(rb - lt, 0, None), axis=1)
-    union = np.prod(box[2:] - box[:2]) + np.prod(b[:, 2:] - b[:, :2], axis=1) - inter
-    return float(np.max(inter / union))
-
-
 def make_detection_scenes(count, size, seed, max_objects=4, min_side=0.15, max_side=0.4, max_overlap=0.3):
     """Handwritten digits (10 classes) on textured backgrounds with exact boxes.
 
@@ -145,7 +137,7 @@ def make_detection_scenes(count, size, seed, max_objects=4, min_side=0.15, max_s
                 ys, xs = np.nonzero(glyph)
                 y, x = rng.integers(0, size - side + 1, 2)
                 box = np.array([x + xs.min(), y + ys.min(), x + xs.max() + 1, y + ys.max() + 1], np.float64)
-                if _box_iou(box, boxes) <= max_overlap:
+                if not boxes or box_iou(box, boxes).max() <= max_overlap:
                     break
             else:
                 continue

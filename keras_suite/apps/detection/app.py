@@ -50,7 +50,13 @@ def choose_anchors(cfg, split):
         print(f"anchors by k-means on the training boxes (mean best IoU {mean_iou:.3f}): "
               f"{np.round(anchors, 4).tolist()}")
         m.anchors = tuple(tuple(round(float(v), 5) for v in a) for a in anchors)
-    return [np.asarray(m.anchors[i * m.anchors_per_scale:(i + 1) * m.anchors_per_scale]) for i in range(len(m.strides))]
+    return per_scale_anchors(m)
+
+
+def per_scale_anchors(model_cfg):
+    """`model.anchors` dealt to the scales, `anchors_per_scale` each, smallest stride first."""
+    n = model_cfg.anchors_per_scale
+    return [np.asarray(model_cfg.anchors[i * n:(i + 1) * n]) for i in range(len(model_cfg.strides))]
 
 
 def make_grid(cfg, per_scale):
@@ -158,10 +164,7 @@ class DetectionApp(App):
     aliases = {"formats": "export.formats", "name": "export.name", "overwrite": "export.overwrite"}
 
     def _run_grid(self, cfg):
-        m = cfg.model
-        per_scale = [np.asarray(m.anchors[i * m.anchors_per_scale:(i + 1) * m.anchors_per_scale])
-                     for i in range(len(m.strides))]
-        return make_grid(cfg, per_scale)
+        return make_grid(cfg, per_scale_anchors(cfg.model))
 
     def train(self, cfg, args):
         splits = load_detection(cfg.data)
@@ -187,9 +190,7 @@ class DetectionApp(App):
         return run
 
     def evaluate(self, cfg, args):
-        split_name = args.get("split", "test")
-        if split_name not in ("val", "test"):
-            raise UserError(f"split must be val or test, got '{split_name}'")
+        split_name = self.eval_split(args)
         run = args["run"]
         model, grid = self.trained_model(run), self._run_grid(cfg)
         splits = load_detection(cfg.data)

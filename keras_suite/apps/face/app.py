@@ -156,9 +156,9 @@ class FaceApp(App):
         """Choose the decision threshold on validation pairs, fit P(same | distance), save both with the run."""
         first, second, same, folds = pairs
         d = distances(embed(model, split.images, cfg.train.batch_size), first, second)
-        threshold, accuracy = scoring.best_threshold(d, same)
         platt = scoring.PlattScaling().fit(d, same)
         scores = scoring.verification_scores(d, same, folds, cfg.verify.far_target)
+        threshold, accuracy = scores["pooled_threshold"], scores["at_pooled_threshold"]["accuracy"]
         write_json(Path(run) / VERIFICATION_FILE, {
             "threshold": threshold, "distance": "squared euclidean between unit embeddings (2 - 2 cos)",
             "platt": {"a": platt.a, "b": platt.b}, "chosen_on": "validation identity pairs", "val": scores})
@@ -175,9 +175,7 @@ class FaceApp(App):
         return json.loads(path.read_text())
 
     def evaluate(self, cfg, args):
-        split_name = args.get("split", "test")
-        if split_name not in ("val", "test"):
-            raise UserError(f"split must be val or test, got '{split_name}'")
+        split_name = self.eval_split(args)
         run, vc = args["run"], cfg.verify
         model, saved = self.trained_model(run), self.calibration(run)
         split = getattr(load_faces(cfg.data), split_name)

@@ -114,9 +114,7 @@ class SegmentationApp(App):
         return run
 
     def evaluate(self, cfg, args):
-        split = args.get("split", "test")
-        if split not in ("val", "test"):
-            raise UserError(f"split must be val or test, got '{split}'")
+        split = self.eval_split(args)
         run = args["run"]
         model = self.trained_model(run)
         splits = load_splits(cfg.data, cfg.train.seed)

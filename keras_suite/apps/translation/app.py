@@ -128,9 +128,7 @@ class TranslationApp(App):
         return run
 
     def _pairs(self, cfg, args):
-        split = args.get("split", "test")
-        if split not in ("val", "test"):
-            raise UserError(f"split must be val or test, got '{split}'")
+        split = self.eval_split(args)
         pairs = load_pairs(cfg.data)[1 if split == "val" else 2]
         return split, pairs[:cfg.decode.eval_examples] if cfg.decode.eval_examples else pairs
 
