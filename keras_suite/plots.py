@@ -80,3 +80,18 @@ def precision_recall_figure(curves, names, aps, title=""):
     ax.set_title(f"precision-recall at IoU 0.5 {title}".strip())
     fig.tight_layout()
     return figure_to_array(fig)
+
+
+def loss_curves_figure(history, title=""):
+    """The terms of a loss per step ([{term: value}]), each on its own log-scale panel."""
+    terms = [k for k in history[0] if any(h[k] > 0 for h in history)]
+    fig, axes = plt.subplots(1, len(terms), figsize=(3.2 * len(terms), 2.8), squeeze=False)
+    steps = np.arange(1, len(history) + 1)
+    for ax, term in zip(axes[0], terms):
+        ax.plot(steps, [max(h[term], 1e-12) for h in history])
+        ax.set_yscale("log")
+        ax.set_xlabel("step")
+        ax.set_title(f"{term} {title}".strip(), fontsize=9)
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return figure_to_array(fig)

@@ -6,6 +6,7 @@ from keras_suite.apps.detection.app import DetectionApp  # noqa: F401 - register
 from keras_suite.apps.face.app import FaceApp  # noqa: F401 - registers the app
 from keras_suite.apps.segmentation.app import SegmentationApp  # noqa: F401 - registers the app
 from keras_suite.apps.seq2seq.app import Seq2SeqApp  # noqa: F401 - registers the app
+from keras_suite.apps.style.app import StyleApp  # noqa: F401 - registers the app
 from keras_suite.apps.transformer.app import TransformerApp  # noqa: F401 - registers the app
 
 __all__ = ["APPS"]

@@ -8,6 +8,7 @@ from keras_suite.layers.down_block import DownBlock
 from keras_suite.layers.inception_resnet_block import InceptionResNetBlock
 from keras_suite.layers.inverted_residual_block import InvertedResidualBlock
 from keras_suite.layers.learned_position_embedding import LearnedPositionEmbedding
+from keras_suite.layers.resize_conv import ResizeConv2D
 from keras_suite.layers.sinusoidal_position_encoding import SinusoidalPositionEncoding
 from keras_suite.layers.token_and_position_embedding import TokenAndPositionEmbedding
 from keras_suite.layers.transformer_decoder_block import TransformerDecoderBlock
@@ -15,5 +16,6 @@ from keras_suite.layers.transformer_encoder_block import TransformerEncoderBlock
 from keras_suite.layers.up_block import UpBlock
 
 __all__ = ["CachedMultiHeadAttention", "ConvBlock", "CrossAttention", "CSPBlock", "DownBlock", "InceptionResNetBlock",
-           "InvertedResidualBlock", "LearnedPositionEmbedding", "SinusoidalPositionEncoding",
+           "InvertedResidualBlock", "LearnedPositionEmbedding", "ResizeConv2D",
+           "SinusoidalPositionEncoding",
            "TokenAndPositionEmbedding", "TransformerDecoderBlock", "TransformerEncoderBlock", "UpBlock"]

@@ -6,15 +6,16 @@ log = logging.getLogger("keras_suite")
 
 
 def load_application(factory, weights, **kwargs):
-    """Call a keras.applications `factory`; with weights='imagenet' offline, warn and use weights=None.
+    """Call a keras.applications `factory` -> (model, the weights it got); with weights='imagenet' offline,
+    warn and use weights=None.
 
     `weights` may also be a path to a weights file.
     """
     if weights != "imagenet":
-        return factory(weights=weights, **kwargs)
+        return factory(weights=weights, **kwargs), weights
     try:
-        return factory(weights="imagenet", **kwargs)
+        return factory(weights="imagenet", **kwargs), "imagenet"
     except Exception as e:  # noqa: BLE001 - any download failure (offline, proxy, corrupt cache)
-        log.warning("could not load ImageNet weights for %s (%s); training from scratch with weights=None",
+        log.warning("could not load ImageNet weights for %s (%s); using random weights (weights=None)",
                     factory.__name__, str(e).splitlines()[0][:120])
-        return factory(weights=None, **kwargs)
+        return factory(weights=None, **kwargs), None

@@ -29,8 +29,8 @@ def build_unet(num_classes, image_size, depth=4, filters=32, dropout=0.0, batch_
     inputs = keras.Input((image_size, image_size, 3), name="image")
     if encoder == "mobilenet_v2":
         x = keras.layers.Rescaling(1 / 127.5, offset=-1.0, name="normalize")(inputs)
-        backbone = load_application(keras.applications.MobileNetV2, weights, include_top=False,
-                                    input_shape=(image_size, image_size, 3))
+        backbone, _ = load_application(keras.applications.MobileNetV2, weights, include_top=False,
+                                       input_shape=(image_size, image_size, 3))
         features = keras.Model(backbone.input, [backbone.get_layer(n).output for n in _MOBILENET_SKIPS]
                                + [backbone.get_layer("block_16_project").output], name="encoder")
         *skips, x = features(x)

@@ -1,0 +1,76 @@
+"""Config schema of the style transfer app; defaults are the shipped default.yaml."""
+
+import dataclasses
+
+from keras_suite.config import ExportConfig, TrainConfig
+
+STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
+
+
+@dataclasses.dataclass
+class StyleLossConfig:
+    images: tuple[str, ...] = ("starry_night",)  # built-in names or paths; `style=a,b` on the command line
+    image_weights: tuple[float, ...] = ()  # one per style image; empty: equal
+    weights: str = "imagenet"  # VGG19: imagenet (cached under KERAS_HOME; offline: random, with a warning) | random | <file>
+    content_layer: str = "block4_conv2"
+    layers: tuple[str, ...] = STYLE_LAYERS
+    layer_weights: tuple[float, ...] = ()  # one per style layer; empty: equal
+    content_weight: float = 1.0
+    style_weight: float = 1e-3
+    tv_weight: float = 1.0
+    preserve_colour: bool = False  # luminance-only transfer: the content's colours stay
+    seed: int = 0  # the random VGG weights when ImageNet ones are not there
+
+
+@dataclasses.dataclass
+class StylizeConfig:
+    size: int = 256  # the longer side of the result
+    steps: int = 100
+    optimizer: str = "lbfgs"  # lbfgs | adam
+    learning_rate: float = 5.0  # adam, in pixel units
+    noise: float = 0.0  # std of the noise added to the starting (content) image
+    every: int = 25  # intermediate PNG and TensorBoard image period, in steps
+
+
+@dataclasses.dataclass
+class DataConfig:
+    source: str = "builtin"  # builtin | folder:<dir> | tfds:coco/2017 (content photos)
+    image_size: int = 128  # training crops
+    num_train: int = 512  # random crops drawn from the photos
+    num_val: int = 8
+    limit: int = 0  # folder/tfds: use at most this many photos (0: all)
+    data_dir: str | None = None
+    download: bool = False
+    seed: int = 0
+
+
+@dataclasses.dataclass
+class ModelConfig:
+    filters: int = 16
+    residual_blocks: int = 3
+
+
+def _train_defaults():
+    return TrainConfig(epochs=8, batch_size=4, learning_rate=2e-3, monitor="val_loss", early_stopping_patience=0)
+
+
+@dataclasses.dataclass
+class StyleExportConfig(ExportConfig):
+    """TFLite files take image_size x image_size; parity is the PSNR (dB) of each format against Keras."""
+
+    image_size: int = 256
+    parity_samples: int = 8
+    max_abs_diff: dict[str, float] = dataclasses.field(default_factory=dict)
+    min_agreement: dict[str, float] = dataclasses.field(default_factory=dict)
+    min_psnr: dict[str, float] = dataclasses.field(default_factory=lambda: {
+        "saved_model": 60.0, "tflite": 45.0, "tflite_fp16": 35.0, "tflite_int8": 22.0})
+
+
+@dataclasses.dataclass
+class StyleConfig:
+    style: StyleLossConfig = dataclasses.field(default_factory=StyleLossConfig)
+    stylize: StylizeConfig = dataclasses.field(default_factory=StylizeConfig)
+    data: DataConfig = dataclasses.field(default_factory=DataConfig)
+    model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
+    train: TrainConfig = dataclasses.field(default_factory=_train_defaults)
+    export: StyleExportConfig = dataclasses.field(default_factory=StyleExportConfig)
