@@ -35,7 +35,8 @@ class Serving:
     generation; `track` lists further layers they use (lookup tables). `scores(reference, outputs)`
     adds app-specific parity scores to each format's row (e.g. the lowest cosine similarity of
     embeddings, "min_cosine"), and `min_scores` {score: {format: minimum}} are their limits. `float_ops`
-    are TFLite ops kept in float in the int8 file.
+    are TFLite ops kept in float in the int8 file; so is everything from the op whose output tensor name
+    contains `float_from` on (post-processing after the network).
     """
 
     model: keras.Model
@@ -48,6 +49,7 @@ class Serving:
     track: list = dataclasses.field(default_factory=list)
     scores: callable = None
     float_ops: tuple = ()
+    float_from: str = None
     min_scores: dict = dataclasses.field(default_factory=dict)
 
 
@@ -116,7 +118,8 @@ def _tflite(quantization, filename):
             _archive(serving, dynamic=False).write_out(str(ctx["fixed_saved_model"]), verbose=False)
         try:
             flatbuffer = tflite.convert(ctx["fixed_saved_model"], quantization=quantization,
-                                        representative=serving.calibration, float_ops=serving.float_ops)
+                                        representative=serving.calibration, float_ops=serving.float_ops,
+                                        float_from=serving.float_from)
         except Exception as e:  # noqa: BLE001 - converter errors are long; keep the first line
             raise ExportError(f"TFLite conversion ({quantization}) failed: {str(e).splitlines()[0][:300]}") from None
         bad = tflite.non_builtin_ops(flatbuffer)

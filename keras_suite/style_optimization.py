@@ -72,9 +72,9 @@ def optimize_image(loss, content, steps, learning_rate=5.0, optimizer="adam", no
 
     adam = keras.optimizers.Adam(learning_rate, beta_1=0.99, epsilon=0.1)
     progress = keras.utils.Progbar(steps, stateful_metrics=["total", "content", "style", "tv"], verbose=verbose)
-    history, pairs, previous = [], [], None
+    history, pairs, previous, cached = [], [], None, None
     for step in range(1, steps + 1):
-        terms, grad = value_and_grad(image)
+        terms, grad = cached or value_and_grad(image)
         terms = {k: float(v) for k, v in terms.items()}
         if not all(math.isfinite(v) for v in terms.values()):
             raise NonFiniteLoss(step)
@@ -82,7 +82,8 @@ def optimize_image(loss, content, steps, learning_rate=5.0, optimizer="adam", no
             adam.apply_gradients([(grad, image)])
             image.assign(tf.clip_by_value(image, 0.0, 255.0))
         else:
-            previous = _lbfgs_step(value_and_grad, image, terms["total"], grad, pairs, previous, history_size)
+            previous, cached = _lbfgs_step(value_and_grad, image, terms["total"], grad, pairs, previous,
+                                           history_size)
         history.append(terms)
         progress.update(step, [(k, terms[k]) for k in ("total", "content", "style", "tv")])
         if on_snapshot and (step == steps or (every and step % every == 0)):
@@ -91,7 +92,8 @@ def optimize_image(loss, content, steps, learning_rate=5.0, optimizer="adam", no
 
 
 def _lbfgs_step(value_and_grad, image, value, grad, pairs, previous, history_size):
-    """One L-BFGS step on the flattened image, with an Armijo backtracking line search inside [0, 255]."""
+    """One L-BFGS step on the flattened image, with an Armijo backtracking line search inside [0, 255].
+    Returns ((x, g) before the step, (terms, gradient) at the accepted point, for the next step)."""
     x, g = image.numpy().ravel().astype(np.float64), grad.numpy().ravel().astype(np.float64)
     if previous is not None:
         s, y = x - previous[0], g - previous[1]
@@ -104,10 +106,10 @@ def _lbfgs_step(value_and_grad, image, value, grad, pairs, previous, history_siz
         direction = -g
     step = 1.0 if pairs else 1.0 / max(np.abs(g).max(), 1e-12)
     for _ in range(20):
-        candidate = np.clip(x + step * direction, 0.0, 255.0)
-        terms, _ = value_and_grad(tf.constant(candidate.reshape(image.shape), tf.float32))
-        if float(terms["total"]) <= value + 1e-4 * g.dot(candidate - x):
+        candidate = tf.constant(np.clip(x + step * direction, 0.0, 255.0).reshape(image.shape), tf.float32)
+        terms, new_grad = value_and_grad(candidate)
+        if float(terms["total"]) <= value + 1e-4 * g.dot(candidate.numpy().ravel() - x):
             break
         step *= 0.5
-    image.assign(candidate.reshape(image.shape).astype(np.float32))
-    return x, g
+    image.assign(candidate)
+    return (x, g), (terms, new_grad)

@@ -2,17 +2,44 @@
 
 import tensorflow as tf
 from ai_edge_litert.interpreter import Interpreter
+from tensorflow.lite.python import schema_py_generated as schema
 
 QUANTIZATIONS = ("float32", "float16", "int8")
 
 
-def convert(saved_model_dir, signature="serve", quantization="float32", representative=None, float_ops=()):
+def _float_from(flatbuffer, marker):
+    """(op types, output tensor names) to keep in float: every op of the main graph from the first whose
+    output name contains `marker` on, and every op of the other subgraphs (the bodies of WHILE and IF, as in
+    NMS); the types are those that appear only there, since names do not always survive quantization."""
+    model = schema.ModelT.InitFromPackedBuf(flatbuffer, 0)
+    codes = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
+
+    def ops(graph):
+        for op in graph.operators or []:
+            code = model.operatorCodes[op.opcodeIndex]
+            yield codes.get(max(code.builtinCode, code.deprecatedBuiltinCode), "CUSTOM"), [
+                graph.tensors[i].name.decode() for i in op.outputs if i >= 0]
+
+    main = list(ops(model.subgraphs[0]))
+    start = next((i for i, (_, outs) in enumerate(main) if any(marker in n for n in outs)), None)
+    if start is None:
+        raise ValueError(f"no op output named like '{marker}' in the converted model")
+    after = main[start:] + [op for graph in model.subgraphs[1:] for op in ops(graph)]
+    types = {t for t, _ in after} - {t for t, _ in main[:start]}
+    return sorted(types), [n for _, outs in after for n in outs]
+
+
+def convert(saved_model_dir, signature="serve", quantization="float32", representative=None, float_ops=(),
+            float_from=None):
     """Convert one signature of a SavedModel to a flatbuffer using TFLITE_BUILTINS only.
 
     quantization: "float32"; "float16" (weights in fp16); "int8" (weights and activations, calibrated
     on `representative`, an iterable of `{input_name: array}` with batch 1). `float_ops` (TFLite op
     names, e.g. "DIV") stay in float in an int8 model (selective quantization through the quantization
     debugger), for ops whose quantized kernels fail on the values they meet (box IoU in NMS).
+    `float_from` (a substring of an op's output tensor name, e.g. a Keras layer's "/raw") keeps that op
+    and every later op of the main graph in float: the network is quantized, its post-processing
+    (box decoding, NMS) is not.
     """
     converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model_dir), signature_keys=[signature])
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
@@ -24,8 +51,10 @@ def convert(saved_model_dir, signature="serve", quantization="float32", represen
             raise ValueError("int8 quantization needs a representative dataset")
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = lambda: iter(representative)
-        if float_ops:
-            options = tf.lite.experimental.QuantizationDebugOptions(denylisted_ops=list(float_ops))
+        if float_ops or float_from:
+            types, nodes = _float_from(convert(saved_model_dir, signature), float_from) if float_from else ([], None)
+            options = tf.lite.experimental.QuantizationDebugOptions(
+                denylisted_ops=sorted(set(float_ops) | set(types)) or None, denylisted_nodes=nodes)
             debugger = tf.lite.experimental.QuantizationDebugger(
                 converter=converter, debug_dataset=lambda: iter(representative), debug_options=options)
             return debugger.get_nondebug_quantized_model()

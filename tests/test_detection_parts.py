@@ -140,3 +140,18 @@ def test_detect_suppresses_within_a_class_only(grid):
     np.testing.assert_allclose(out["boxes"][0, 0], [(0.3 - 0.09) * 200, (0.6 - 0.1) * 100, (0.3 + 0.09) * 200,
                                                     (0.6 + 0.1) * 100], atol=1e-3)
     assert np.all(out["boxes"][0, 3:] == 0)
+
+
+def test_candidate_preselection_keeps_the_detections(grid):
+    """NMS on the best-scoring positions only gives the same detections while the candidates hold every
+    position above the score threshold; with fewer candidates, the best ones survive."""
+    raw = np.random.default_rng(0).normal(0, 2, (2, grid.positions, 5 + C)).astype(np.float32)
+    full = {k: v.numpy() for k, v in detect(tf.constant(raw), grid, 20, 0.5, 0.3, max_candidates=0).items()}
+    above = int(np.max(np.sum(tf.reduce_max(tf.sigmoid(raw[..., 4:5]) * tf.sigmoid(raw[..., 5:]), -1) > 0.3, -1)))
+    assert 0 < above < grid.positions
+    some = {k: v.numpy() for k, v in detect(tf.constant(raw), grid, 20, 0.5, 0.3, max_candidates=above).items()}
+    for k in full:
+        np.testing.assert_allclose(some[k], full[k], atol=1e-6)
+    best = {k: v.numpy() for k, v in detect(tf.constant(raw), grid, 20, 0.5, 0.3, max_candidates=1).items()}
+    assert best["num_detections"].tolist() == [1, 1]
+    np.testing.assert_allclose(best["scores"][:, 0], full["scores"][:, 0])

@@ -55,8 +55,8 @@ def cover(image, shape):
     """Resize to cover (H, W) = `shape` and crop the centre: a style image shown beside a result."""
     h, w = image.shape[:2]
     scale = max(shape[0] / h, shape[1] / w)
-    resized = np.asarray(Image.fromarray(image).resize((max(shape[1], round(w * scale)), max(shape[0], round(h * scale))),
-                                                       Image.LANCZOS))
+    size = (max(shape[1], round(w * scale)), max(shape[0], round(h * scale)))
+    resized = np.asarray(Image.fromarray(image).resize(size, Image.LANCZOS))
     y, x = (resized.shape[0] - shape[0]) // 2, (resized.shape[1] - shape[1]) // 2
     return resized[y:y + shape[0], x:x + shape[1]]
 

@@ -7,12 +7,14 @@ import tensorflow as tf
 from keras_suite.detection.grid import AnchorGrid, cxcywh_to_xyxy
 
 
-def detect(raw, grid: AnchorGrid, max_detections=100, iou_threshold=0.5, score_threshold=0.25, scale=None):
+def detect(raw, grid: AnchorGrid, max_detections=100, iou_threshold=0.5, score_threshold=0.25, scale=None,
+           max_candidates=256):
     """raw (N, P, 5 + C) -> {"boxes" (N, D, 4) x1 y1 x2 y2, "scores" (N, D), "classes" (N, D) int32,
     "num_detections" (N,) int32}; rows past num_detections are zero.
 
-    Each position keeps its best class. Boxes of different classes are moved apart by the class index
-    before one NMS call, so boxes only suppress boxes of their own class. `scale` ((N, 2) width,
+    Each position keeps its best class, and only the `max_candidates` best-scoring positions (0: all) go
+    to NMS, whose cost grows with the square of its input. Boxes of different classes are moved apart by
+    the class index before one NMS call, so boxes only suppress boxes of their own class. `scale` ((N, 2) width,
     height, or None for the network's input size) maps the boxes to image pixels.
     """
     boxes, obj_logit, cls_logit = grid.decode(raw)
@@ -20,6 +22,9 @@ def detect(raw, grid: AnchorGrid, max_detections=100, iou_threshold=0.5, score_t
     scores = tf.reduce_max(probabilities, axis=-1)
     classes = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
     xyxy = tf.clip_by_value(cxcywh_to_xyxy(boxes), 0.0, 1.0)
+    if 0 < max_candidates < grid.positions:
+        scores, best = tf.math.top_k(scores, k=max_candidates)
+        xyxy, classes = tf.gather(xyxy, best, batch_dims=1), tf.gather(classes, best, batch_dims=1)
     shifted = xyxy + 2.0 * tf.cast(classes, tf.float32)[..., None]
     yxyx = tf.gather(shifted, [1, 0, 3, 2], axis=-1)
     selected, count = tf.image.non_max_suppression_padded(yxyx, scores, max_detections, iou_threshold=iou_threshold,

@@ -66,10 +66,11 @@ def make_grid(cfg, per_scale):
         raise UserError(str(e)) from None
 
 
-def build(cfg, num_classes, per_scale):
+def build(cfg, num_classes, per_scale, objects_per_image):
     m, lc = cfg.model, cfg.loss
     try:
-        model = build_yolo(cfg.data.image_size, num_classes, per_scale, m.strides, m.backbone, m.width, m.depth)
+        model = build_yolo(cfg.data.image_size, num_classes, per_scale, m.strides, m.backbone, m.width, m.depth,
+                           objects_per_image)
         loss = YoloLoss(cfg.data.image_size, m.strides, [a.tolist() for a in per_scale], num_classes, lc.box,
                         lc.box_weight, lc.object_weight, lc.noobj_weight, lc.class_weight, lc.ignore_iou,
                         cfg.data.max_boxes)
@@ -86,7 +87,8 @@ def serve(model, grid, images, dynamic, dc, score_threshold):
         shape = tf.shape(images)
         scale = tf.tile(tf.cast(tf.stack([shape[2], shape[1]])[None], tf.float32), [shape[0], 1])
         x = tf.image.resize(x, (grid.image_size, grid.image_size))
-    return detect(model(x, training=False), grid, dc.max_detections, dc.iou_threshold, score_threshold, scale)
+    return detect(model(x, training=False), grid, dc.max_detections, dc.iou_threshold, score_threshold, scale,
+                  dc.max_candidates)
 
 
 def predictions(model, grid, images, dc, score_threshold, batch_size=32):
@@ -184,7 +186,8 @@ class DetectionApp(App):
         monitor = MapMonitor(grid, splits.val, len(names), cfg.detect, tc.batch_size)
         previews = ImagePreview(lambda m: preview(m, grid, splits.val, names, cfg.detect, cfg.detect.preview_images),
                                 run, Path(run) / "logs", name="boxes", every=tc.preview_every)
-        fit(cfg, run, lambda: build(cfg, len(names), per_scale), train_ds, val_ds, [monitor, previews])
+        objects = max(1.0, float(np.mean([len(b) for b in splits.train.boxes])))
+        fit(cfg, run, lambda: build(cfg, len(names), per_scale, objects), train_ds, val_ds, [monitor, previews])
         print(f"done: model {Path(run) / 'model.keras'}, previews {Path(run) / 'previews'} (left: ground truth, "
               f"right: predictions); tensorboard --logdir {Path(run).parent}")
         return run
@@ -266,7 +269,9 @@ class DetectionApp(App):
             samples=samples(splits.test.images, ecfg.parity_samples),
             calibration=samples(splits.train.images, ecfg.calibration_samples),
             scores=match_detections, min_scores={"match_rate": ecfg.min_match_rate},
-            float_ops=("DIV",))  # int8 DIV fails on the zero-area unions NMS meets in its padding
+            # int8 keeps box decoding and NMS in float; its DIV kernel fails on the zero-area unions NMS meets
+            # in its padding
+            float_ops=("DIV",), float_from="/raw")
         metadata = {
             "app": self.name, "task": "object detection", "labels": list(cfg.data.class_names),
             "input": {"name": "images", "dtype": "uint8", "layout": "NHWC", "channels": "RGB",

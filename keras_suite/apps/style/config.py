@@ -11,7 +11,8 @@ STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", 
 class StyleLossConfig:
     images: tuple[str, ...] = ("starry_night",)  # built-in names or paths; `style=a,b` on the command line
     image_weights: tuple[float, ...] = ()  # one per style image; empty: equal
-    weights: str = "imagenet"  # VGG19: imagenet (cached under KERAS_HOME; offline: random, with a warning) | random | <file>
+    # VGG19: imagenet (cached under KERAS_HOME; offline: random, with a warning) | random | <weights file>
+    weights: str = "imagenet"
     content_layer: str = "block4_conv2"
     layers: tuple[str, ...] = STYLE_LAYERS
     layer_weights: tuple[float, ...] = ()  # one per style layer; empty: equal
