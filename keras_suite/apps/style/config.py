@@ -36,8 +36,8 @@ class StylizeConfig:
 @dataclasses.dataclass
 class DataConfig:
     source: str = "builtin"  # builtin | folder:<dir> | tfds:coco/2017 (content photos)
-    image_size: int = 128  # training crops
-    num_train: int = 512  # random crops drawn from the photos
+    image_size: int = 96  # training crops
+    num_train: int = 256  # random crops drawn from the photos
     num_val: int = 8
     limit: int = 0  # folder/tfds: use at most this many photos (0: all)
     data_dir: str | None = None
@@ -52,7 +52,7 @@ class ModelConfig:
 
 
 def _train_defaults():
-    return TrainConfig(epochs=8, batch_size=4, learning_rate=2e-3, monitor="val_loss", early_stopping_patience=0)
+    return TrainConfig(epochs=6, batch_size=4, learning_rate=2e-3, monitor="val_loss", early_stopping_patience=0)
 
 
 @dataclasses.dataclass
