@@ -5,7 +5,7 @@
    result images), same layers, same loss weights, same optimizer;
 2. the feed-forward stylizer at the export size: ms/image of Keras (batch 1), TFLite float32 and int8,
    and how many times faster than optimizing one image (`stylize.steps` steps) it is.
-Run: python bench/style.py [--run runs/style/<run>] [--steps N] [--images N]
+Run: python bench/style.py [--run runs/style/<run>] [--steps N] [--images N] [--rounds N]
 
 Everything runs in this process, alternating where it compares, so machine noise hits all sides.
 """
@@ -106,11 +106,12 @@ def main():
     parser.add_argument("--run", help="a trained style run (default: the default stylizer, untrained)")
     parser.add_argument("--steps", type=int, default=4)
     parser.add_argument("--images", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     cfg = StyleConfig()
     s = cfg.style
     print(f"optimization step (VGG19, content {CONTENT_LAYER}, style {', '.join(STYLE_LAYERS)}), {args.steps} steps "
-          f"after one traced, median of 3 alternating rounds")
+          f"after one traced, median of {args.rounds} alternating rounds")
     print(f"{'size':>6}{'ours s/step':>13}{'keras-io s/step':>17}{'speed-up':>10}")
     ours_at = {}
     for size in (256, 512):
@@ -120,7 +121,7 @@ def main():
         ours, ref = our_step(content, style, s.content_weight, s.style_weight, s.tv_weight), reference_step(
             size, content, style, s.content_weight, s.style_weight, s.tv_weight)
         o, r = [], []
-        for _ in range(3):
+        for _ in range(args.rounds):
             o.append(seconds_per_step(ours, args.steps))
             r.append(seconds_per_step(ref, args.steps))
         ours_at[size] = float(np.median(o))
