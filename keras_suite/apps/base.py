@@ -56,13 +56,14 @@ class App:
             raise UserError(f"split must be val or test, got '{split}'")
         return split
 
-    def trained_model(self, run):
-        """The run's final model, loaded with safe_mode (no arbitrary code)."""
+    def trained_model(self, run, compile=True):
+        """The run's final model, loaded with safe_mode (no arbitrary code); `compile=False` leaves out its
+        training loss and metrics."""
         path = Path(run) / "model.keras"
         if not path.is_file():
             raise UserError(f"run {run} has no trained model (model.keras); finish it with: "
                             f"keras-suite {self.name} train resume={run}")
-        return keras.saving.load_model(path, safe_mode=True)
+        return keras.saving.load_model(path, safe_mode=True, compile=compile)
 
     def export_target(self, cfg, run):
         """`<export.out_dir>/<app>/<export.name or run name>`, refused if it holds files (unless overwrite)."""

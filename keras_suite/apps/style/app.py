@@ -4,7 +4,6 @@ stylizer for one style), predict (stylize photos in one pass), export (uint8 ima
 import time
 from pathlib import Path
 
-import keras
 import numpy as np
 import tensorflow as tf
 
@@ -95,13 +94,9 @@ class StyleApp(App):
     aliases = {"steps": "stylize.steps", "size": "stylize.size", "formats": "export.formats",
                "name": "export.name", "overwrite": "export.overwrite"}
 
-    def trained_model(self, run):
+    def trained_model(self, run, compile=False):
         """The stylizer alone: its training loss holds the VGG network and is not part of the file."""
-        path = Path(run) / "model.keras"
-        if not path.is_file():
-            raise UserError(f"run {run} has no trained model (model.keras); finish it with: "
-                            f"keras-suite style train resume={run}")
-        return keras.saving.load_model(path, safe_mode=True, compile=False)
+        return super().trained_model(run, compile=False)
 
     def stylize(self, cfg, args):
         if "content" not in args:
