@@ -63,7 +63,7 @@ def _train_defaults():
 @dataclasses.dataclass
 class DetectionExportConfig(ExportConfig):
     """Detections are compared with the SavedModel's by matching boxes (same class, IoU >= 0.5). Int8 on a
-    trained model matches 0.74-0.79 of them (bench/RESULTS.md: quantizing the whole graph costs mAP@0.5)."""
+    trained model matches 0.70-0.79 of them (bench/RESULTS.md: quantizing the whole graph costs mAP@0.5)."""
 
     parity_samples: int = 32
     max_abs_diff: dict[str, float] = dataclasses.field(default_factory=dict)

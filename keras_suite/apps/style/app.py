@@ -96,7 +96,7 @@ class StyleApp(App):
 
     def trained_model(self, run, compile=False):
         """The stylizer alone: its training loss holds the VGG network and is not part of the file."""
-        return super().trained_model(run, compile=False)
+        return super().trained_model(run, compile=compile)
 
     def stylize(self, cfg, args):
         if "content" not in args:
