@@ -7,6 +7,7 @@ closest valid key.
 
 import ast
 import dataclasses
+import os
 import types
 import typing
 from pathlib import Path
@@ -38,6 +39,7 @@ class TrainConfig:
     monitor: str = "val_loss"
     preview_every: int = 1
     runs_dir: str = "runs"
+    run_name: str | None = None
     verbose: int | str = "auto"
 
 
@@ -213,4 +215,8 @@ def to_dict(cfg):
 
 
 def save_config(cfg, path):
-    Path(path).write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False))
+    """Write the resolved config atomically (temporary file + rename): other processes may be reading it."""
+    path = Path(path)
+    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+    tmp.write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False))
+    os.replace(tmp, path)

@@ -9,10 +9,15 @@ from pathlib import Path
 from keras_suite.errors import UserError
 
 
-def new_run_dir(runs_dir, app):
-    """Create and return a fresh `runs_dir/app/<YYYYmmdd-HHMMSS>[-k]` directory."""
+def new_run_dir(runs_dir, app, name=None):
+    """Create and return `runs_dir/app/<name>`, or a fresh `runs_dir/app/<YYYYmmdd-HHMMSS>[-k]` directory."""
     base = Path(runs_dir) / app
     base.mkdir(parents=True, exist_ok=True)
+    if name:
+        if Path(name).name != name or name in (".", ".."):
+            raise UserError(f"train.run_name must be a plain folder name, got '{name}'")
+        (base / name).mkdir(exist_ok=True)
+        return base / name
     stamp = time.strftime("%Y%m%d-%H%M%S")
     for k in range(1000):
         path = base / (stamp if k == 0 else f"{stamp}-{k}")
@@ -46,6 +51,11 @@ def default_permissions(path):
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(path, (0o777 if os.path.isdir(path) else 0o666) & ~umask)
+
+
+def read_json(path):
+    with open(path) as f:
+        return json.load(f)
 
 
 def write_json(path, obj):

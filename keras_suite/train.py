@@ -1,15 +1,18 @@
-"""The one trainer: precision, distribution strategy, optimizer, callbacks, fit, resume, metrics JSON."""
+"""The one trainer: precision, distribution strategy, optimizer, callbacks, fit, exact resume, metrics JSON."""
 
 import csv
+import hashlib
 import logging
-import math
 import sys
 import time
 from pathlib import Path
 
 import keras
+import numpy as np
 import tensorflow as tf
 
+from keras_suite import multi_worker
+from keras_suite.checkpointing import Backup, BestModel, StopOnNonFinite, load_backup, restore
 from keras_suite.config import save_config, to_dict
 from keras_suite.errors import UserError
 from keras_suite.runs import write_json
@@ -17,7 +20,7 @@ from keras_suite.runs import write_json
 log = logging.getLogger("keras_suite")
 
 PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
-STRATEGIES = ("default", "mirrored")
+STRATEGIES = ("default", "mirrored", "multi_worker")
 OPTIMIZERS = {"adam": keras.optimizers.Adam, "adamw": keras.optimizers.AdamW, "sgd": keras.optimizers.SGD}
 
 
@@ -34,6 +37,8 @@ def configure(train_cfg):
     keras.mixed_precision.set_global_policy(precision)
     if train_cfg.strategy == "mirrored":
         return tf.distribute.MirroredStrategy()
+    if train_cfg.strategy == "multi_worker":
+        return multi_worker.strategy()
     return tf.distribute.get_strategy()
 
 
@@ -74,58 +79,94 @@ def _steps(ds, configured):
 def fit(cfg, run_dir, build, train_ds, val_ds, callbacks=(), optimizer=None):
     """Train `build()` -> compiled-ready (model, loss, metrics) under cfg.train; write the run's files.
 
-    `optimizer(steps_per_epoch)` replaces the optimizer `make_optimizer` builds from cfg.train.
+    `optimizer(steps_per_epoch)` replaces the optimizer `make_optimizer` builds from cfg.train. A run
+    directory holding a backup (an interrupted or finished run) continues after its last finished epoch,
+    with the same data order, dropout draws and optimizer state as if it had not stopped. With early
+    stopping on, the returned (and saved) model has the best epoch's weights.
 
-    Returns the trained model (best weights restored when early stopping is on).
+    Returns the trained model.
     """
     tc = cfg.train
     run_dir = Path(run_dir)
     mode = monitor_mode(tc.monitor)
     strategy = configure(tc)
     steps = _steps(train_ds, tc.steps_per_epoch)
-    if strategy.num_replicas_in_sync > 1:
+    if strategy.num_replicas_in_sync > 1 or tc.strategy == "multi_worker":
         print(f"strategy: {type(strategy).__name__} with {strategy.num_replicas_in_sync} replicas")
     with strategy.scope():
         model, loss, metrics = build()
         opt = optimizer(steps) if optimizer is not None else make_optimizer(tc, steps)
         model.compile(optimizer=opt, loss=loss, metrics=metrics, jit_compile=tc.jit_compile)
+        opt.build(model.trainable_variables)
     save_config(cfg, run_dir / "config.yaml")
-    (run_dir / "checkpoints").mkdir(exist_ok=True)
+    backup_dir = run_dir / "backup"
+    state = load_backup(backup_dir)
+    initial_epoch = state["epoch"] if state else 0
+    if state:
+        with strategy.scope():
+            restore(model, backup_dir, state)
+        print(f"resuming after epoch {initial_epoch} from {backup_dir}")
+    stop = StopOnNonFinite(steps)
+    best = BestModel(run_dir / "checkpoints" / "best.keras", tc.monitor, mode)
+    early = None
+    if tc.early_stopping_patience > 0:
+        early = keras.callbacks.EarlyStopping(monitor=tc.monitor, patience=tc.early_stopping_patience, mode=mode)
     cbs = [
-        # Kept after the run ends, so `resume=<run> train.epochs=<more>` continues where it stopped.
-        keras.callbacks.BackupAndRestore(str(run_dir / "backup"), delete_checkpoint=False),
-        keras.callbacks.TerminateOnNaN(),
+        stop,
         *callbacks,  # before the loggers, so metrics an app's callback adds (val_bleu) are logged and monitored
-        keras.callbacks.ModelCheckpoint(str(run_dir / "checkpoints" / "best.keras"), monitor=tc.monitor,
-                                        mode=mode, save_best_only=True),
+        best,
         keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True),
         keras.callbacks.TensorBoard(str(run_dir / "logs"), write_graph=False),
+        *([early] if early else []),
+        Backup(backup_dir, keep={"best": best, "early_stopping": early} if early else {"best": best}, restored=state),
     ]
-    if tc.early_stopping_patience > 0:
-        cbs.append(keras.callbacks.EarlyStopping(monitor=tc.monitor, patience=tc.early_stopping_patience,
-                                                 mode=mode, restore_best_weights=True))
     verbose = tc.verbose if tc.verbose != "auto" else (1 if sys.stdout.isatty() else 2)
-    if tc.steps_per_epoch:  # epochs shorter or longer than one pass: keep drawing from the shuffled stream
-        train_ds = train_ds.repeat()
+    train_ds = _replay(train_ds, initial_epoch, steps)
     val_batches = int(val_ds.cardinality())
     val_steps = min(tc.validation_steps, val_batches) if tc.validation_steps and val_batches > 0 else tc.validation_steps
     start = time.time()
-    history = model.fit(train_ds, validation_data=val_ds, epochs=tc.epochs, steps_per_epoch=tc.steps_per_epoch,
-                        validation_steps=val_steps, callbacks=cbs, verbose=verbose, shuffle=False)
+    if tc.strategy == "multi_worker":
+        multi_worker.train_loop(model, strategy, train_ds, val_ds, tc.epochs, initial_epoch, steps, val_steps, cbs,
+                                verbose)
+    else:
+        model.fit(train_ds, validation_data=val_ds, epochs=tc.epochs, initial_epoch=initial_epoch,
+                  steps_per_epoch=steps, validation_steps=val_steps,
+                  callbacks=cbs, verbose=verbose, shuffle=False)
     seconds = time.time() - start
-    losses = history.history.get("loss", [])
-    if losses and not math.isfinite(losses[-1]):
-        raise UserError(f"training stopped: the loss became non-finite in epoch {history.epoch[-1] + 1}; "
-                        f"the last good model is {run_dir / 'checkpoints' / 'best.keras'}")
+    if stop.step is not None:
+        good = (f"the last good model is {best.path} (epoch {best.best_epoch})" if best.best_epoch
+                else "no epoch finished with a finite loss")
+        raise UserError(f"training stopped: the loss became non-finite at step {stop.step} (epoch {stop.epoch + 1}, "
+                        f"batch {stop.batch}); {good}; lower train.learning_rate or set train.clipnorm")
+    if early is not None and best.path.is_file():
+        model.load_weights(best.path)
+    if tc.strategy == "multi_worker":  # the same on every worker: they trained in lockstep
+        print(f"final weights digest: {weights_digest(model)}")
     model.save(run_dir / "model.keras")
     write_json(run_dir / "metrics.json", summarize(read_history(run_dir / "history.csv"), tc.monitor, seconds, cfg))
     return model
 
 
+def weights_digest(model):
+    """SHA-256 of the model's weights, for checking that replicas agree."""
+    digest = hashlib.sha256()
+    for w in model.get_weights():
+        digest.update(np.ascontiguousarray(w).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def _replay(train_ds, epochs_done, steps):
+    """The training stream from epoch `epochs_done` on, as an uninterrupted run draws it: one repeated stream
+    (each pass reshuffled by the dataset's own seeded shuffle) of `steps` batches an epoch, less the
+    batches already trained on."""
+    return train_ds.repeat().skip(epochs_done * steps)
+
+
 def read_history(path):
     """All epochs of a run, across resumes, from the CSVLogger file: {metric: [value per epoch]}."""
     with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
+        # An epoch logged again after a kill between its CSV row and its backup counts once (the last row).
+        rows = list({r["epoch"]: r for r in csv.DictReader(f)}.values())
     return {k: [float(r[k]) for r in rows] for k in (rows[0] if rows else {}) if k != "epoch"}
 
 

@@ -62,9 +62,69 @@ def test_fit_writes_run_files(tmp_path):
 
 def test_non_finite_loss_stops_with_clear_error(tmp_path):
     cfg = _Cfg(TrainConfig(epochs=3, early_stopping_patience=0, verbose=0))
-    with pytest.raises(UserError, match="loss became non-finite in epoch 1"):
+    with pytest.raises(UserError, match=r"non-finite at step 1 \(epoch 1, batch 1\); no epoch finished"):
         fit(cfg, tmp_path, _build, _data(nan=True), _data(16))
     assert not (tmp_path / "model.keras").exists()
+
+
+def test_non_finite_loss_names_the_step_and_keeps_the_last_good_model(tmp_path):
+    x = np.random.default_rng(0).normal(size=(80, 4)).astype("float32")
+    x[48:56] = np.nan  # the 7th batch of the stream: epoch 2, batch 3
+    train = tf.data.Dataset.from_tensor_slices((x, (x.sum(-1, keepdims=True) > 0).astype("float32"))).batch(8)
+    cfg = _Cfg(TrainConfig(epochs=3, steps_per_epoch=4, early_stopping_patience=0, verbose=0))
+    with pytest.raises(UserError, match=r"non-finite at step 7 \(epoch 2, batch 3\); the last good model is "
+                                        r".*best.keras \(epoch 1\)"):
+        fit(cfg, tmp_path, _build, train, _data(16))
+    best = keras.saving.load_model(tmp_path / "checkpoints" / "best.keras", safe_mode=True)
+    assert np.isfinite(best.predict(np.ones((2, 4)), verbose=0)).all()
+    state = json.loads((tmp_path / "backup" / "state.json").read_text())
+    assert state["epoch"] == 1  # the backup holds the last finite epoch, so resume= starts from it
+    assert not (tmp_path / "model.keras").exists()
+
+
+def _dropout_build():
+    inp = keras.Input((4,))
+    x = keras.layers.Dropout(0.3)(keras.layers.Dense(16, activation="relu")(inp))
+    return keras.Model(inp, keras.layers.Dense(1, activation="sigmoid")(x)), "binary_crossentropy", ["accuracy"]
+
+
+def _shuffled(n=64):
+    x = np.random.default_rng(1).normal(size=(n, 4)).astype("float32")
+    y = (x.sum(-1, keepdims=True) > 0).astype("float32")
+    return tf.data.Dataset.from_tensor_slices((x, y)).shuffle(n, seed=3, reshuffle_each_iteration=True).batch(8)
+
+
+class _Interrupt(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == 2:
+            raise KeyboardInterrupt  # after epoch 2's backup, like a kill
+
+
+@pytest.mark.parametrize("steps_per_epoch", [None, 5])
+def test_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(tmp_path, steps_per_epoch):
+    """Shuffled data, dropout, Adam on a cosine schedule and early stopping's state: a run interrupted after
+    epoch 2 and started again ends with the weights of a run that was never interrupted."""
+    def train(run, callbacks=()):
+        run.mkdir(exist_ok=True)
+        keras.utils.set_random_seed(0)  # as in a fresh process: the data pipeline is built before fit seeds
+        cfg = _Cfg(TrainConfig(epochs=4, steps_per_epoch=steps_per_epoch, early_stopping_patience=3, verbose=0,
+                               seed=4))
+        return fit(cfg, run, _dropout_build, _shuffled(), _data(16), callbacks)
+
+    whole = train(tmp_path / "whole").get_weights()
+    with pytest.raises(KeyboardInterrupt):
+        train(tmp_path / "split", [_Interrupt()])
+    resumed = train(tmp_path / "split")
+    for a, b in zip(whole, resumed.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    rows = (tmp_path / "split" / "history.csv").read_text().strip().splitlines()
+    assert len(rows) == 5  # header + 4 epochs
+
+
+def test_monitor_typo_warns_instead_of_silently_keeping_nothing(tmp_path, capsys):
+    cfg = _Cfg(TrainConfig(epochs=1, early_stopping_patience=0, verbose=0, monitor="val_acuracy"))
+    fit(cfg, tmp_path, _build, _data(), _data(16))
+    assert "train.monitor 'val_acuracy' is not logged" in capsys.readouterr().out
 
 
 def test_steps_per_epoch_beyond_one_pass_and_validation_steps_clamped(tmp_path):

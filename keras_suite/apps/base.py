@@ -4,11 +4,12 @@ from pathlib import Path
 
 import keras
 
+from keras_suite import multi_worker
 from keras_suite.config import load_config
 from keras_suite.errors import UserError, closest
 from keras_suite.export import check_target
 from keras_suite.registry import Registry
-from keras_suite.runs import open_run
+from keras_suite.runs import new_run_dir, open_run
 
 APPS = Registry("app")
 
@@ -19,7 +20,8 @@ class App:
 
     `commands` maps each command to its accepted plain arguments; `run=<dir>` (and `resume=<dir>`
     for train) start from that run's saved config.yaml. `aliases` map short plain arguments to
-    dotted config keys (formats=... -> export.formats=...).
+    dotted config keys (formats=... -> export.formats=...). `train` with `train.run_name=NAME` writes
+    `<runs_dir>/<app>/NAME`; running the same command again continues that run where it stopped.
     """
 
     name = ""
@@ -46,7 +48,20 @@ class App:
                 plain[key] = open_run(plain[key], self.name, dotted.get("train.runs_dir", "runs"))
                 files.insert(0, plain[key] / "config.yaml")
         cfg = load_config(self.config_cls, files, dotted)
+        named = Path(cfg.train.runs_dir) / self.name / (cfg.train.run_name or "")
+        if command == "train" and cfg.train.run_name and "resume" not in plain and (named / "config.yaml").is_file():
+            plain["resume"] = named  # the same command again continues the named run
+            cfg = load_config(self.config_cls, [named / "config.yaml", *files], dotted)
+        if command == "train" and cfg.train.strategy == "multi_worker":
+            multi_worker.strategy()  # TensorFlow needs it before any other TF work
         return getattr(self, command)(cfg, plain)
+
+    def train_dir(self, cfg, args):
+        """Where `train` writes: the resumed run, `<runs_dir>/<app>/<train.run_name>`, or a new timestamped run;
+        on a multi-worker run's non-chief workers, a temporary folder."""
+        if cfg.train.strategy == "multi_worker" and not multi_worker.is_chief():
+            return multi_worker.scratch_dir(args.get("resume"))
+        return args.get("resume") or new_run_dir(cfg.train.runs_dir, self.name, cfg.train.run_name)
 
     @staticmethod
     def eval_split(args):

@@ -17,7 +17,7 @@ from keras_suite.decoding import Greedy, Sampling, continue_text
 from keras_suite.errors import UserError
 from keras_suite.metrics import BitsPerCharacter, Perplexity
 from keras_suite.models.char_rnn import CELLS, build_char_rnn, build_step_model, stacked_step
-from keras_suite.runs import new_run_dir, write_json
+from keras_suite.runs import write_json
 from keras_suite.train import fit
 
 log = logging.getLogger("keras_suite")
@@ -108,7 +108,7 @@ class CharRNNApp(App):
         if cfg.data.seq_length < 1:
             raise UserError(f"data.seq_length must be positive, got {cfg.data.seq_length}")
         text = load_corpus(cfg.data.corpus)
-        run = args.get("resume") or new_run_dir(cfg.train.runs_dir, self.name)
+        run = self.train_dir(cfg, args)
         vocab_file = Path(run) / "vocab.json"
         vocab = CharVocabulary.from_json(vocab_file.read_text()) if vocab_file.exists() else CharVocabulary.from_text(text)
         train_ids, val_ids = _windows(cfg, vocab, text)

@@ -23,7 +23,7 @@ from keras_suite.overlay import draw_boxes
 from keras_suite.overlay import grid as picture_grid
 from keras_suite.plots import precision_recall_figure
 from keras_suite.previews import ImagePreview
-from keras_suite.runs import new_run_dir, write_json
+from keras_suite.runs import write_json
 from keras_suite.train import fit
 
 
@@ -174,7 +174,7 @@ class DetectionApp(App):
         cfg.data.class_names = tuple(names)
         per_scale = choose_anchors(cfg, splits.train)
         grid = make_grid(cfg, per_scale)
-        run = args.get("resume") or new_run_dir(cfg.train.runs_dir, self.name)
+        run = self.train_dir(cfg, args)
         print(f"run directory: {run}\n{len(splits.train.images)} training images, {len(names)} classes, "
               f"{grid.positions} anchor positions over grids {grid.sizes}")
         d, tc = cfg.data, cfg.train

@@ -25,7 +25,7 @@ from keras_suite.metrics.triplet_statistic import STATISTICS
 from keras_suite.models.embedding import build_embedding
 from keras_suite.plots import verification_figure
 from keras_suite.projector import write_projector
-from keras_suite.runs import new_run_dir, write_json
+from keras_suite.runs import write_json
 from keras_suite.train import fit
 
 VERIFICATION_FILE = "verification.json"
@@ -131,7 +131,7 @@ class FaceApp(App):
             tc.jit_compile = False
         if not tc.steps_per_epoch:  # one pass over the training images per epoch
             tc.steps_per_epoch = max(1, len(splits.train.labels) // (d.p * d.k))
-        run = args.get("resume") or new_run_dir(tc.runs_dir, self.name)
+        run = self.train_dir(cfg, args)
         print(f"run directory: {run}\ntrain {len(splits.train.names)} identities ({len(splits.train.labels)} images), "
               f"val {len(splits.val.names)}, test {len(splits.test.names)}; batches of P={d.p} x K={d.k}")
         train_ds = pk_dataset(splits.train.images, splits.train.labels, d.p, d.k, tc.seed).map(

@@ -17,7 +17,7 @@ from keras_suite.metrics import MeanDice, confusion_scores
 from keras_suite.models.unet import build_unet
 from keras_suite.overlay import colorize, grid, overlay, palette
 from keras_suite.previews import ImagePreview
-from keras_suite.runs import new_run_dir, write_json
+from keras_suite.runs import write_json
 from keras_suite.train import fit
 
 LOSSES = ("ce", "dice", "focal", "ce_dice")
@@ -98,7 +98,7 @@ class SegmentationApp(App):
         splits = load_splits(cfg.data, cfg.train.seed)
         names = splits.class_names
         cfg.data.class_names = names  # saved with the run for predict/export
-        run = args.get("resume") or new_run_dir(cfg.train.runs_dir, self.name)
+        run = self.train_dir(cfg, args)
         print(f"run directory: {run}")
         tc = cfg.train
         train_ds = batches(splits.train, tc.batch_size, training=True, augment=augment_options(cfg.data),

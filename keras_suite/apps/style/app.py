@@ -156,7 +156,7 @@ class StyleApp(App):
         train = random_crops(photos, d.image_size, d.num_train, d.seed)
         val = random_crops(photos, d.image_size, d.num_val, d.seed + 1)
         loss = perceptual_loss(cfg, d.image_size)
-        run = args.get("resume") or new_run_dir(tc.runs_dir, self.name)
+        run = self.train_dir(cfg, args)
         print(f"run directory: {run}\n{len(photos)} content photos, {len(train)} training crops of "
               f"{d.image_size} px; style {', '.join(cfg.style.images)}")
 

@@ -19,7 +19,7 @@ from keras_suite.apps.base import App
 from keras_suite.data.pairs import encode_pairs, load_pairs, pair_dataset
 from keras_suite.data.tokenizer import LEVELS, Tokenizer
 from keras_suite.errors import UserError
-from keras_suite.runs import new_run_dir, write_json
+from keras_suite.runs import write_json
 from keras_suite.train import fit
 from keras_suite.translation_monitor import TranslationMonitor
 from keras_suite.translation_report import analyze_errors, compare_searches, format_table, search_strategies
@@ -96,7 +96,7 @@ class TranslationApp(App):
         self.check_model(cfg)
         d = cfg.data
         train_pairs, val_pairs, _ = load_pairs(d)
-        run = args.get("resume") or new_run_dir(cfg.train.runs_dir, self.name)
+        run = self.train_dir(cfg, args)
         if (Path(run) / "vocab.json").exists():
             vocab = load_vocab(run, self.name)
             source_tok, target_tok = vocab["source"], vocab["target"]

@@ -1,0 +1,70 @@
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from keras_suite import multi_worker
+from keras_suite.errors import UserError
+
+
+def _tf_config(monkeypatch, config):
+    monkeypatch.setenv("TF_CONFIG", config if isinstance(config, str) else json.dumps(config))
+
+
+def test_tf_config_is_checked_and_names_the_chief(monkeypatch):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    with pytest.raises(UserError, match="needs TF_CONFIG"):
+        multi_worker.cluster()
+    _tf_config(monkeypatch, "{not json")
+    with pytest.raises(UserError, match="TF_CONFIG is not valid"):
+        multi_worker.cluster()
+    _tf_config(monkeypatch, {"cluster": {"worker": ["a:1", "b:1"]}, "task": {"type": "worker", "index": 2}})
+    with pytest.raises(UserError, match="task worker:2 is not in its cluster"):
+        multi_worker.cluster()
+    _tf_config(monkeypatch, {"cluster": {"worker": ["a:1", "b:1"]}, "task": {"type": "worker", "index": 0}})
+    assert multi_worker.cluster() == ("worker", 0, 2) and multi_worker.is_chief()
+    _tf_config(monkeypatch, {"cluster": {"chief": ["c:1"], "worker": ["a:1"]}, "task": {"type": "worker", "index": 0}})
+    assert multi_worker.cluster() == ("worker", 0, 2) and not multi_worker.is_chief()
+
+
+def _free_ports(n):
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+@pytest.mark.slow
+def test_two_workers_train_in_lockstep_and_only_the_chief_writes(tmp_path):
+    """Two processes on 127.0.0.1 train the tiny U-Net with MultiWorkerMirroredStrategy."""
+    cluster = {"worker": [f"127.0.0.1:{p}" for p in _free_ports(2)]}
+    procs = []
+    for index in range(2):
+        cwd = tmp_path / f"worker{index}"
+        cwd.mkdir()
+        env = {**os.environ, "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})}
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "keras_suite", "segmentation", "train", "--config", "tiny",
+             f"train.runs_dir={tmp_path / 'runs'}", "train.strategy=multi_worker", "train.epochs=2",
+             "train.run_name=mw"], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    outs = [p.communicate(timeout=600) for p in procs]
+    for p, (out, err) in zip(procs, outs):
+        assert p.returncode == 0, err[-3000:]
+        assert "with 2 replicas" in out and "Epoch 2/2" in out
+    digests = [line for out, _ in outs for line in out.splitlines() if line.startswith("final weights digest")]
+    assert len(digests) == 2 and digests[0] == digests[1]  # weights and BatchNorm statistics agree
+    assert [p.name for p in (tmp_path / "runs").rglob("*") if p.parent == tmp_path / "runs"] == ["segmentation"]
+    assert [p.name for p in (tmp_path / "runs" / "segmentation").iterdir()] == ["mw"]
+    run = tmp_path / "runs" / "segmentation" / "mw"
+    for name in ("model.keras", "history.csv", "metrics.json", "checkpoints/best.keras", "backup/state.json"):
+        assert (run / name).is_file(), name
+    assert len((run / "history.csv").read_text().strip().splitlines()) == 3
+    assert [list((tmp_path / f"worker{i}").rglob("*")) for i in range(2)] == [[], []]  # no stray files
+    scratch = [line.split(": ", 1)[1] for line in outs[1][0].splitlines() if line.startswith("run directory")]
+    assert scratch and "keras-suite-worker-" in scratch[0] and not os.path.exists(scratch[0])  # removed at exit
