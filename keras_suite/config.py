@@ -2,11 +2,12 @@
 
 Values given on the command line are parsed with `ast.literal_eval` (never `eval`); a value that
 is not a Python literal stays a string. Unknown keys and wrong types raise `UserError` naming the
-closest valid key.
+closest valid key; numbers are never negative or non-finite, and counts and sizes (`POSITIVE`) not 0.
 """
 
 import ast
 import dataclasses
+import math
 import os
 import types
 import typing
@@ -57,6 +58,10 @@ class ExportConfig:
         "saved_model": 1e-4, "tflite": 1e-3, "tflite_fp16": 5e-2})
     min_agreement: dict[str, float] = dataclasses.field(default_factory=lambda: {
         "saved_model": 0.999, "tflite": 0.995, "tflite_fp16": 0.98, "tflite_int8": 0.90})
+
+
+POSITIVE = {"epochs", "batch_size", "steps_per_epoch", "validation_steps", "image_size", "size", "max_pixels",
+            "parity_samples", "calibration_samples", "seq_length", "steps", "p", "k"}
 
 
 def parse_value(text):
@@ -110,12 +115,9 @@ def _coerce(value, tp, key):
             return value.lower() in ("true", "yes")
         if isinstance(value, bool):
             return value
-    elif tp is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-    elif tp is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
+    elif tp in (int, float):
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and (tp is float or isinstance(value, int)):
+            return _checked_number(tp(value), key)
     elif tp is str:
         if isinstance(value, (str, int, float)) and not isinstance(value, bool):
             return str(value)
@@ -129,6 +131,17 @@ def _coerce(value, tp, key):
             return {str(k): _coerce(v, args[1], f"{key}.{k}") for k, v in value.items()}
     name = getattr(tp, "__name__", str(tp))
     raise UserError(f"config key '{key}' expects {name}, got {value!r}")
+
+
+def _checked_number(value, key):
+    """Every number in a keras-suite config is finite and not negative; counts and sizes are positive."""
+    if not math.isfinite(value):
+        raise UserError(f"config key '{key}' must be a finite number, got {value}")
+    if value < 0:
+        raise UserError(f"config key '{key}' must not be negative, got {value}")
+    if value == 0 and key.rsplit(".", 1)[-1] in POSITIVE:
+        raise UserError(f"config key '{key}' must be at least 1, got 0")
+    return value
 
 
 def _build(schema, data, prefix=""):

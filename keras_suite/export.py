@@ -6,6 +6,7 @@ the parity check passed, so a failed or killed export never leaves a half-writte
 
 import dataclasses
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -114,7 +115,7 @@ def _saved_model(serving, work, ctx):
 def _tflite(quantization, filename):
     def exporter(serving, work, ctx):
         if "fixed_saved_model" not in ctx:
-            ctx["fixed_saved_model"] = Path(tempfile.mkdtemp(prefix=".fixed-", dir=work.parent))
+            ctx["fixed_saved_model"] = Path(tempfile.mkdtemp(prefix=f".fixed-{os.getpid()}-", dir=work.parent))
             _archive(serving, dynamic=False).write_out(str(ctx["fixed_saved_model"]), verbose=False)
         try:
             flatbuffer = tflite.convert(ctx["fixed_saved_model"], quantization=quantization,
@@ -158,9 +159,10 @@ def export(serving, target, ecfg, metadata):
     """
     target = Path(target)
     exporters = {name: EXPORTERS.get(name) for name in ecfg.formats}
+    recover(target.parent)
     check_target(target, ecfg.overwrite)
     target.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent))
     default_permissions(work)
     ctx = {}
     try:
@@ -199,6 +201,38 @@ def export(serving, target, ecfg, metadata):
         for path in [work, ctx.get("fixed_saved_model")]:
             if path is not None and Path(path).exists():
                 shutil.rmtree(path, ignore_errors=True)
+
+
+def _dead(name):
+    """Whether the process that made a temporary export folder (its id is in the name) has ended."""
+    match = re.search(r"(?:\.tmp-|\.old-|^\.fixed-)(\d+)", name)
+    if match is None:
+        return False
+    try:
+        os.kill(int(match.group(1)), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+def recover(folder):
+    """Clean up after exports into `folder` that were killed: put back an artifact moved aside just before
+    the kill and remove the temporary folders of processes that have ended."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return
+    for old in folder.glob(".*.old-*"):
+        target = folder / old.name[1:].rsplit(".old-", 1)[0]
+        if _dead(old.name):
+            if target.exists():
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(old, target)
+    for stale in [*folder.glob(".*.tmp-*"), *folder.glob(".fixed-*")]:
+        if _dead(stale.name):
+            shutil.rmtree(stale, ignore_errors=True)
 
 
 def _replace(work, target):

@@ -12,6 +12,13 @@ from keras_suite.runs import default_permissions
 
 MAX_PIXELS = 50_000_000
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+_limit = [MAX_PIXELS]
+
+
+def set_max_pixels(limit):
+    """The pixel limit for images read without an explicit one (an app's `data.max_pixels`)."""
+    _limit[0] = int(limit)
+    Image.MAX_IMAGE_PIXELS = max(int(limit), 1)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
 
 
@@ -31,9 +38,12 @@ def input_images(source):
     return paths
 
 
-def open_image(path, max_pixels=MAX_PIXELS):
+def open_image(path, max_pixels=None):
     """Open and fully decode an image file, raising UserError for missing, corrupt or huge files."""
     path = Path(path)
+    max_pixels = _limit[0] if max_pixels is None else max_pixels
+    if path.is_dir():
+        raise UserError(f"{path} is a folder; give an image file")
     if not path.is_file():
         raise UserError(f"image not found: {path}")
     try:
@@ -46,7 +56,7 @@ def open_image(path, max_pixels=MAX_PIXELS):
         raise UserError(f"cannot read image {path}: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
 
 
-def read_rgb(path, max_pixels=MAX_PIXELS):
+def read_rgb(path, max_pixels=None):
     """An RGB image as uint8 (H, W, 3); grayscale, alpha or CMYK images are refused."""
     img = open_image(path, max_pixels)
     if img.mode in ("P", "PA"):
@@ -57,7 +67,7 @@ def read_rgb(path, max_pixels=MAX_PIXELS):
     return np.asarray(img, dtype=np.uint8)
 
 
-def read_mask(path, num_classes, max_pixels=MAX_PIXELS):
+def read_mask(path, num_classes, max_pixels=None):
     """A single-channel label mask as uint8 (H, W) with every label below `num_classes`."""
     img = open_image(path, max_pixels)
     if img.mode not in ("L", "P", "I", "I;16"):

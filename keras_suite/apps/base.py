@@ -7,7 +7,8 @@ import keras
 from keras_suite import multi_worker
 from keras_suite.config import load_config
 from keras_suite.errors import UserError, closest
-from keras_suite.export import check_target
+from keras_suite.export import EXPORTERS, check_target
+from keras_suite.images import set_max_pixels
 from keras_suite.registry import Registry
 from keras_suite.runs import new_run_dir, open_run
 
@@ -48,6 +49,8 @@ class App:
                 plain[key] = open_run(plain[key], self.name, dotted.get("train.runs_dir", "runs"))
                 files.insert(0, plain[key] / "config.yaml")
         cfg = load_config(self.config_cls, files, dotted)
+        if hasattr(getattr(cfg, "data", None), "max_pixels"):
+            set_max_pixels(cfg.data.max_pixels)
         named = Path(cfg.train.runs_dir) / self.name / (cfg.train.run_name or "")
         if command == "train" and cfg.train.run_name and "resume" not in plain and (named / "config.yaml").is_file():
             plain["resume"] = named  # the same command again continues the named run
@@ -81,7 +84,13 @@ class App:
         return keras.saving.load_model(path, safe_mode=True, compile=compile)
 
     def export_target(self, cfg, run):
-        """`<export.out_dir>/<app>/<export.name or run name>`, refused if it holds files (unless overwrite)."""
-        target = Path(cfg.export.out_dir) / self.name / (cfg.export.name or Path(run).name)
+        """`<export.out_dir>/<app>/<export.name or run name>`, refused if it holds files (unless overwrite); checked
+        with the formats before any work."""
+        for fmt in cfg.export.formats:
+            EXPORTERS.get(fmt)
+        name = cfg.export.name or Path(run).name
+        if Path(name).name != name or name in (".", ".."):
+            raise UserError(f"export.name must be a plain folder name, got '{name}'")
+        target = Path(cfg.export.out_dir) / self.name / name
         check_target(target, cfg.export.overwrite)
         return target

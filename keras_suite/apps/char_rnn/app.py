@@ -157,9 +157,9 @@ class CharRNNApp(App):
 
     def export(self, cfg, args):
         run = args["run"]
+        target = self.export_target(cfg, run)
         model, vocab = self.load_run(run)
         ecfg = cfg.export
-        target = self.export_target(cfg, run)
         step = build_step_model(model)
         next_fn, zeros = stacked_step(step)
         token_spec = tf.TensorSpec([1], tf.int32)

@@ -254,9 +254,9 @@ class DetectionApp(App):
 
     def export(self, cfg, args):
         run = args["run"]
+        target = self.export_target(cfg, run)
         model, grid = self.trained_model(run), self._run_grid(cfg)
         ecfg, dc, size = cfg.export, cfg.detect, cfg.data.image_size
-        target = self.export_target(cfg, run)
         splits = load_detection(cfg.data)
 
         def samples(images, n):

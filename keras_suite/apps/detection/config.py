@@ -9,6 +9,7 @@ from keras_suite.config import ExportConfig, TrainConfig
 class DataConfig:
     source: str = "synthetic"  # synthetic | folder:<root with train/ val/ test/> | tfds:voc/2007 | tfds:coco/2017
     image_size: int = 128
+    max_pixels: int = 50_000_000  # larger input images are refused before decoding
     num_train: int = 4000  # synthetic scenes; for tfds, 0 takes the whole split
     num_val: int = 200
     num_test: int = 300

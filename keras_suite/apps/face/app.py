@@ -209,8 +209,8 @@ class FaceApp(App):
             if key not in args:
                 raise UserError("verify needs a=<image> b=<image>")
         run = args["run"]
-        saved = self.calibration(run)
         faces = _read_faces([args["a"], args["b"]], cfg)
+        saved = self.calibration(run)
         emb = embed(self.trained_model(run), faces)
         d = float(distances(emb, [0], [1])[0])
         p_same = float(scoring.PlattScaling(**saved["platt"])(d))
@@ -234,9 +234,10 @@ class FaceApp(App):
         if "images" not in args:
             raise UserError("enroll needs images=<image paths separated by commas, or a folder>")
         run = args["run"]
-        model, db = self._db(run, args.get("db"), create=True)  # a foreign or damaged db is refused first
         paths = _image_paths(args["images"])
-        emb = embed(model, _read_faces(paths, cfg))
+        faces = _read_faces(paths, cfg)
+        model, db = self._db(run, args.get("db"), create=True)  # a foreign or damaged db is refused before embedding
+        emb = embed(model, faces)
         known = name in db.identities
         db.add(name, emb, paths)
         db.save()
@@ -249,9 +250,10 @@ class FaceApp(App):
         if "image" not in args:
             raise UserError("identify needs image=<path>")
         run = args["run"]
+        faces = _read_faces([args["image"]], cfg)
         saved = self.calibration(run)
         model, db = self._db(run, args.get("db"))
-        emb = embed(model, _read_faces([args["image"]], cfg))[0]
+        emb = embed(model, faces)[0]
         ranked = db.nearest(emb)
         best, d = ranked[0]
         answer = best if d <= saved["threshold"] else "unknown"
@@ -262,9 +264,11 @@ class FaceApp(App):
 
     def export(self, cfg, args):
         run = args["run"]
+        if "name" in args:  # not an alias: enroll's name= is the identity
+            cfg.export.name = args["name"]
+        target = self.export_target(cfg, run)
         model, saved = self.trained_model(run), self.calibration(run)
         ecfg, d = cfg.export, cfg.data
-        target = self.export_target(cfg, run)
         splits = load_faces(d)
         size = d.image_size
 

@@ -159,10 +159,10 @@ class SegmentationApp(App):
 
     def export(self, cfg, args):
         run = args["run"]
+        target = self.export_target(cfg, run)
         model = self.trained_model(run)
         splits = load_splits(cfg.data, cfg.train.seed)
         ecfg = cfg.export
-        target = self.export_target(cfg, run)
         size = cfg.data.image_size
         samples, _ = _take(splits.test, ecfg.parity_samples)
         calibration, _ = _take(splits.train, ecfg.calibration_samples)

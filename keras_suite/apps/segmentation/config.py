@@ -10,6 +10,7 @@ class DataConfig:
     source: str = "synthetic"
     scene: str = "shapes"
     image_size: int = 64
+    max_pixels: int = 50_000_000  # larger input images are refused before decoding
     num_train: int = 2000
     num_val: int = 200
     num_test: int = 300

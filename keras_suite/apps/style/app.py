@@ -182,13 +182,14 @@ class StyleApp(App):
             raise UserError("predict needs image=<path> (a file or a folder of images)")
         run = args["run"]
         paths = [args["image"]] if args["image"] in CONTENT else input_images(args["image"])
-        model = self.trained_model(run)
-        out = Path(args.get("out") or Path(run) / "predictions")
-        for path in paths:
-            image = load_image(str(path))
+        images = [load_image(str(path)) for path in paths]  # every input is checked before anything is written
+        for path, image in zip(paths, images):
             if min(image.shape[:2]) < MIN_SIDE:
                 raise UserError(f"image {path} is {image.shape[1]}x{image.shape[0]}; the stylizer needs at least "
                                 f"{MIN_SIDE} px a side")
+        model = self.trained_model(run)
+        out = Path(args.get("out") or Path(run) / "predictions")
+        for path, image in zip(paths, images):
             start = time.perf_counter()
             result = _finish(stylize_with(model, image), image, cfg)
             ms = (time.perf_counter() - start) * 1000
@@ -198,12 +199,12 @@ class StyleApp(App):
 
     def export(self, cfg, args):
         run = args["run"]
+        target = self.export_target(cfg, run)
         model = self.trained_model(run)
         ecfg = cfg.export
         size = ecfg.image_size
         if size < MIN_SIDE:
             raise UserError(f"export.image_size must be at least {MIN_SIDE}, got {size}")
-        target = self.export_target(cfg, run)
         photos = [builtin_image(n) for n in CONTENT]
         samples = [{"images": c[None]} for c in random_crops(photos, size, ecfg.parity_samples, 1)]
         calibration = [{"images": c[None]} for c in random_crops(photos, size, ecfg.calibration_samples, 2)]

@@ -37,6 +37,7 @@ class StylizeConfig:
 class DataConfig:
     source: str = "builtin"  # builtin | folder:<dir> | tfds:coco/2017 (content photos)
     image_size: int = 96  # training crops
+    max_pixels: int = 50_000_000  # larger input images are refused before decoding
     num_train: int = 256  # random crops drawn from the photos
     num_val: int = 8
     limit: int = 0  # folder/tfds: use at most this many photos (0: all)

@@ -196,6 +196,7 @@ class TranslationApp(App):
 
     def export(self, cfg, args):
         run = args["run"]
+        target = self.export_target(cfg, run)
         check_data(cfg)
         self.check_model(cfg)
         dc, ecfg = cfg.decode, cfg.export
@@ -203,7 +204,6 @@ class TranslationApp(App):
         if "tflite_int8" in ecfg.formats:  # measured on TF 2.21: the converter segfaults calibrating the loop
             raise UserError(f"tflite_int8 is not available for {self.name}: int8 calibration of the beam-search "
                             "loop crashes the TFLite converter (TF 2.21); use tflite or tflite_fp16")
-        target = self.export_target(cfg, run)
         model, vocab = self.trained_model(run), load_vocab(run, self.name)
         translator = self.make_translator(model, vocab, cfg)
         decoder, max_length = translator.decoder, translator.max_length
