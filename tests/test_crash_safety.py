@@ -11,6 +11,7 @@ import keras
 import numpy as np
 import pytest
 
+import keras_suite.apps  # noqa: F401 - registers the custom layers the saved models use
 from keras_suite.export import recover
 
 pytestmark = pytest.mark.slow
@@ -46,7 +47,7 @@ def test_sigkill_at_a_random_step_then_the_same_command_ends_with_the_same_weigh
     delay = random.Random().uniform(0.0, 1.5)
     run = tmp_path / app / "killed"
     proc = subprocess.Popen(command("killed"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    assert _kill_when(proc, lambda: (run / "backup" / "state.json").is_file(), delay), f"finished before the kill"
+    assert _kill_when(proc, lambda: (run / "backup" / "state.json").is_file(), delay), "finished before the kill"
     assert not (run / "model.keras").exists()
     again = subprocess.run(command("killed"), capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stderr[-2000:]
