@@ -76,6 +76,10 @@ def split_overrides(args):
     """Split `key=value` arguments into (dotted config overrides, plain command arguments)."""
     dotted, plain = {}, {}
     for arg in args:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:  # bytes that are not UTF-8 reach Python as lone surrogates
+            raise UserError(f"argument '{arg.partition('=')[0]}=...' is not valid UTF-8 text") from None
         key, sep, value = arg.partition("=")
         if not sep or not key:
             raise UserError(f"expected key=value, got '{arg}'")

@@ -76,8 +76,8 @@ def test_export_generate_signature_and_step_model(capsys, char_run, tmp_path):
 
 @pytest.mark.parametrize("args, pattern", [
     (["length=0"], "length must be positive"),
-    (["length=-3"], "length must be positive"),
-    (["temperature=-1"], "temperature >= 0"),
+    (["length=-3"], "'generate.length' must not be negative"),
+    (["temperature=-1"], "'generate.temperature' must not be negative"),
     (["prime="], "prime must not be empty"),
 ])
 def test_generate_bad_input(capsys, char_run, args, pattern):

@@ -5,6 +5,8 @@ input check it targets, before any model is loaded or trained.
 """
 
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -21,6 +23,7 @@ GENERIC = [  # (what, extra arguments, expected text in the error line)
     ("zero size", ["train.epochs=0"], "must be at least 1"),
     ("wrong type", ["train.seed=abc"], "expects int"),
     ("non-finite number", ["train.learning_rate=1e999"], "must be a finite number"),
+    ("non-UTF-8 argument", ["train.run_name=caf\udce9"], "is not valid UTF-8 text"),
     ("missing config file", ["--config", "{files}/missing.yaml"], "config file not found"),
     ("non-UTF-8 config file", ["--config", "{files}/latin1.yaml"], "cannot parse config file"),
     ("config file not a mapping", ["--config", "{files}/list.yaml"], "must hold a mapping"),
@@ -155,4 +158,12 @@ def test_bad_input_is_one_clear_line_and_exit_2(world, capsys, monkeypatch, app,
 def test_every_command_of_every_app_is_covered():
     covered = {(app, command) for app, command, *_ in CASES}
     assert covered == {(app, c) for app in APPS.names() for c in APPS.get(app).commands}
-    assert len(CASES) >= 400
+    assert len(CASES) >= 500
+
+
+def test_non_utf8_bytes_on_the_command_line(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "keras_suite", "transformer", "translate", b"text=caf\xe9",
+                           "run=latest", f"train.runs_dir={tmp_path}"], capture_output=True, cwd=tmp_path, timeout=300)
+    err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+    assert proc.returncode == 2 and err[-1] == "error: argument 'text=...' is not valid UTF-8 text", err
+    assert list(tmp_path.iterdir()) == []

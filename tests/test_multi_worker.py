@@ -43,22 +43,9 @@ def _free_ports(n):
 @pytest.mark.slow
 def test_two_workers_train_in_lockstep_and_only_the_chief_writes(tmp_path):
     """Two processes on 127.0.0.1 train the tiny U-Net with MultiWorkerMirroredStrategy."""
-    cluster = {"worker": [f"127.0.0.1:{p}" for p in _free_ports(2)]}
-    procs = []
-    for index in range(2):
-        cwd = tmp_path / f"worker{index}"
-        cwd.mkdir()
-        env = {**os.environ, "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})}
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "keras_suite", "segmentation", "train", "--config", "tiny",
-             f"train.runs_dir={tmp_path / 'runs'}", "train.strategy=multi_worker", "train.epochs=2",
-             "train.run_name=mw"], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
-    outs = [p.communicate(timeout=600) for p in procs]
-    for p, (out, err) in zip(procs, outs):
-        assert p.returncode == 0, err[-3000:]
+    outs = _train_on_two_workers(tmp_path, epochs=2)
+    for out in outs:
         assert "with 2 replicas" in out and "Epoch 2/2" in out
-    digests = [line for out, _ in outs for line in out.splitlines() if line.startswith("final weights digest")]
-    assert len(digests) == 2 and digests[0] == digests[1]  # weights and BatchNorm statistics agree
     assert [p.name for p in (tmp_path / "runs").rglob("*") if p.parent == tmp_path / "runs"] == ["segmentation"]
     assert [p.name for p in (tmp_path / "runs" / "segmentation").iterdir()] == ["mw"]
     run = tmp_path / "runs" / "segmentation" / "mw"
@@ -68,3 +55,28 @@ def test_two_workers_train_in_lockstep_and_only_the_chief_writes(tmp_path):
     assert [list((tmp_path / f"worker{i}").rglob("*")) for i in range(2)] == [[], []]  # no stray files
     scratch = [line.split(": ", 1)[1] for line in outs[1][0].splitlines() if line.startswith("run directory")]
     assert scratch and "keras-suite-worker-" in scratch[0] and not os.path.exists(scratch[0])  # removed at exit
+    # The same command with more epochs: both workers restore the chief's backup and go on in lockstep.
+    for out in _train_on_two_workers(tmp_path, epochs=3):
+        assert "resuming after epoch 2" in out and "Epoch 3/3" in out and "Epoch 2/3" not in out
+    assert len((run / "history.csv").read_text().strip().splitlines()) == 4
+    assert [list((tmp_path / f"worker{i}").rglob("*")) for i in range(2)] == [[], []]
+
+
+def _train_on_two_workers(tmp_path, epochs):
+    """Both workers' stdout; asserts they succeeded and ended with the same weights digest."""
+    cluster = {"worker": [f"127.0.0.1:{p}" for p in _free_ports(2)]}
+    procs = []
+    for index in range(2):
+        cwd = tmp_path / f"worker{index}"
+        cwd.mkdir(exist_ok=True)
+        env = {**os.environ, "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})}
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "keras_suite", "segmentation", "train", "--config", "tiny",
+             f"train.runs_dir={tmp_path / 'runs'}", "train.strategy=multi_worker", f"train.epochs={epochs}",
+             "train.run_name=mw"], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    outs = [p.communicate(timeout=600) for p in procs]
+    for p, (out, err) in zip(procs, outs):
+        assert p.returncode == 0, err[-3000:]
+    digests = [line for out, _ in outs for line in out.splitlines() if line.startswith("final weights digest")]
+    assert len(digests) == 2 and digests[0] == digests[1]  # weights and BatchNorm statistics agree
+    return [out for out, _ in outs]

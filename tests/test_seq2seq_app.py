@@ -102,7 +102,7 @@ def test_export_beam_search_in_saved_model_and_tflite(capsys, s2s_run, tmp_path)
     (["text=14 janvier 1993 ☃"], "outside the vocabulary"),
     (["text=" + "1" * 80], "more than data.max_source_length"),
     (["text=1 may 1990", "beam=2", "nbest=3"], "nbest <= beam"),
-    (["text=1 may 1990", "alpha=-1"], "alpha >= 0"),
+    (["text=1 may 1990", "alpha=-1"], "'decode.alpha' must not be negative"),
     (["file=/nonexistent.txt"], "file not found"),
 ])
 def test_translate_bad_input(capsys, s2s_run, args, pattern):
