@@ -19,7 +19,7 @@ import tensorflow as tf
 from keras_suite import tflite
 from keras_suite.errors import UserError
 from keras_suite.registry import Registry
-from keras_suite.runs import default_permissions, write_json
+from keras_suite.runs import default_permissions, process_ended, write_json
 
 EXPORTERS = Registry("export format")
 
@@ -206,15 +206,7 @@ def export(serving, target, ecfg, metadata):
 def _dead(name):
     """Whether the process that made a temporary export folder (its id is in the name) has ended."""
     match = re.search(r"(?:\.tmp-|\.old-|^\.fixed-)(\d+)", name)
-    if match is None:
-        return False
-    try:
-        os.kill(int(match.group(1)), 0)
-    except ProcessLookupError:
-        return True
-    except OSError:
-        return False
-    return False
+    return match is not None and process_ended(int(match.group(1)))
 
 
 def recover(folder):

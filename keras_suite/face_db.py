@@ -10,13 +10,14 @@ database intact.
 import hashlib
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from keras_suite.errors import UserError
-from keras_suite.runs import default_permissions
+from keras_suite.runs import default_permissions, process_ended
 
 FORMAT = "keras-suite-face-db"
 VERSION = 1
@@ -78,7 +79,11 @@ class FaceDatabase:
         body = {"format": FORMAT, "version": VERSION, "dim": self.dim, "model": self.model,
                 "identities": self.identities}
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        for stale in self.path.parent.glob(f".{self.path.name}.*.tmp"):  # left by a killed enroll
+            match = re.match(rf"\.{re.escape(self.path.name)}\.(\d+)-", stale.name)
+            if match and process_ended(int(match.group(1))):
+                stale.unlink(missing_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.{os.getpid()}-", suffix=".tmp", dir=self.path.parent)
         try:
             with os.fdopen(fd, "w") as f:
                 json.dump({**body, "checksum": _checksum(body)}, f)

@@ -4,8 +4,9 @@ Every worker runs the same command with its own `TF_CONFIG` (cluster addresses a
 Keras 3 `Model.fit` fails under this strategy (keras-team/keras#20585), so `train_loop` runs the
 compiled model's own `train_step` / `test_step` through `strategy.run` on distributed datasets and
 drives the same Keras callbacks `fit` would (progress bar, TensorBoard, CSV log, best model, backup,
-previews), and averages BatchNorm statistics over the replicas after each epoch. The chief (task `chief`, or worker 0 when there is none) writes the run directory; the
-other workers write into a temporary folder removed at exit.
+previews), and averages BatchNorm statistics over the replicas after each epoch. The chief (task
+`chief`, or worker 0 when there is none) writes the run directory; the other workers write into a
+temporary folder removed at exit.
 """
 
 import atexit

@@ -45,6 +45,17 @@ def open_run(path, app, runs_dir="runs"):
     return path
 
 
+def process_ended(pid):
+    """Whether no process `pid` runs any more (its temporary files can go)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # it runs, under another user
+        return False
+    return False
+
+
 def default_permissions(path):
     """Give a file or folder made by mkstemp/mkdtemp (private, 0600/0700) the permissions the user's umask
     gives ordinary files, so artifacts written atomically are as readable as any other."""

@@ -13,6 +13,7 @@ import pytest
 
 import keras_suite.apps  # noqa: F401 - registers the custom layers the saved models use
 from keras_suite.export import recover
+from keras_suite.face_db import FaceDatabase
 
 pytestmark = pytest.mark.slow
 
@@ -95,3 +96,25 @@ def test_recover_puts_back_an_artifact_moved_aside_by_a_killed_export(tmp_path):
     recover(tmp_path)
     assert (tmp_path / "model" / "model.tflite").read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == [running.name, "model"]
+
+
+def test_killed_database_writes_leave_a_whole_database(tmp_path):
+    """A process saving the face database in a loop is killed at random moments; the file always opens."""
+    path = tmp_path / "db.json"
+    writer = (
+        "import sys, numpy as np\n"
+        "from keras_suite.face_db import FaceDatabase\n"
+        f"db = FaceDatabase.open({str(path)!r}, 64, 'model', create=True)\n"
+        "for i in range(100000):\n"
+        "    db.add(f'person{i % 50}', np.random.default_rng(i).normal(size=(4, 64)), ['x.jpg'] * 4)\n"
+        "    db.save()\n"
+        "    print(i, flush=True)\n")
+    rng = random.Random()
+    for _ in range(3):
+        proc = subprocess.Popen([sys.executable, "-c", writer], stdout=subprocess.PIPE, text=True)
+        proc.stdout.readline()  # one save done
+        assert _kill_when(proc, lambda: True, rng.uniform(0.05, 0.5))
+        FaceDatabase.open(path, 64, "model")  # raises if the file were half-written or damaged
+    db = FaceDatabase.open(path, 64, "model")
+    db.save()
+    assert [p.name for p in tmp_path.iterdir()] == ["db.json"]  # the killed writers' temporary files are gone

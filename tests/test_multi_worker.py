@@ -62,7 +62,15 @@ def test_two_workers_train_in_lockstep_and_only_the_chief_writes(tmp_path):
     assert [list((tmp_path / f"worker{i}").rglob("*")) for i in range(2)] == [[], []]
 
 
-def _train_on_two_workers(tmp_path, epochs):
+@pytest.mark.slow
+def test_two_workers_train_an_app_with_decoding_callbacks(tmp_path):
+    """The transformer's epoch-end BLEU (beam search) and attention previews run on both workers."""
+    outs = _train_on_two_workers(tmp_path, epochs=1, app="transformer")
+    assert all("val_bleu" in out for out in outs)
+    assert (tmp_path / "runs" / "transformer" / "mw" / "model.keras").is_file()
+
+
+def _train_on_two_workers(tmp_path, epochs, app="segmentation"):
     """Both workers' stdout; asserts they succeeded and ended with the same weights digest."""
     cluster = {"worker": [f"127.0.0.1:{p}" for p in _free_ports(2)]}
     procs = []
@@ -71,7 +79,7 @@ def _train_on_two_workers(tmp_path, epochs):
         cwd.mkdir(exist_ok=True)
         env = {**os.environ, "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})}
         procs.append(subprocess.Popen(
-            [sys.executable, "-m", "keras_suite", "segmentation", "train", "--config", "tiny",
+            [sys.executable, "-m", "keras_suite", app, "train", "--config", "tiny",
              f"train.runs_dir={tmp_path / 'runs'}", "train.strategy=multi_worker", f"train.epochs={epochs}",
              "train.run_name=mw"], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     outs = [p.communicate(timeout=600) for p in procs]
