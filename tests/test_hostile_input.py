@@ -167,3 +167,24 @@ def test_non_utf8_bytes_on_the_command_line(tmp_path):
     err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
     assert proc.returncode == 2 and err[-1] == "error: argument 'text=...' is not valid UTF-8 text", err
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("model", ["lambda", "random bytes", "truncated"])
+def test_unsafe_or_damaged_model_files_are_refused(world, capsys, tmp_path, model):
+    """A run whose model.keras holds code (a Lambda layer) or is damaged: one line, exit 2, nothing run."""
+    import keras
+
+    _, files, runs = world
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.yaml").write_bytes((runs / "segmentation" / "config.yaml").read_bytes())
+    inputs = keras.Input((8, 8, 3))
+    keras.Model(inputs, keras.layers.Lambda(lambda x: x * 2)(inputs)).save(tmp_path / "lambda.keras")
+    data = (tmp_path / "lambda.keras").read_bytes()
+    (run / "model.keras").write_bytes({"lambda": data, "random bytes": os.urandom(4096),
+                                       "truncated": data[:len(data) // 2]}[model])
+    code = main(["segmentation", "predict", f"run={run}", f"image={files / 'face.png'}"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and err[0].startswith(f"error: cannot load {run / 'model.keras'}"), err
+    assert model != "lambda" or "safe_mode refuses" in err[0]
+    assert sorted(p.name for p in run.iterdir()) == ["config.yaml", "model.keras"]

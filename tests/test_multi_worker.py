@@ -53,7 +53,7 @@ def test_two_workers_train_in_lockstep_and_only_the_chief_writes(tmp_path):
         assert (run / name).is_file(), name
     assert len((run / "history.csv").read_text().strip().splitlines()) == 3
     assert [list((tmp_path / f"worker{i}").rglob("*")) for i in range(2)] == [[], []]  # no stray files
-    scratch = [line.split(": ", 1)[1] for line in outs[1][0].splitlines() if line.startswith("run directory")]
+    scratch = [line.split(": ", 1)[1] for line in outs[1].splitlines() if line.startswith("run directory")]
     assert scratch and "keras-suite-worker-" in scratch[0] and not os.path.exists(scratch[0])  # removed at exit
     # The same command with more epochs: both workers restore the chief's backup and go on in lockstep.
     for out in _train_on_two_workers(tmp_path, epochs=3):

@@ -1,5 +1,6 @@
 """The App interface the CLI dispatches to: a config schema and commands taking key=value arguments."""
 
+import zipfile
 from pathlib import Path
 
 import keras
@@ -81,7 +82,17 @@ class App:
         if not path.is_file():
             raise UserError(f"run {run} has no trained model (model.keras); finish it with: "
                             f"keras-suite {self.name} train resume={run}")
-        return keras.saving.load_model(path, safe_mode=True, compile=compile)
+        if not zipfile.is_zipfile(path):
+            raise UserError(f"cannot load {path}: not a .keras file (damaged or not a zip archive)")
+        try:
+            return keras.saving.load_model(path, safe_mode=True, compile=compile)
+        except Exception as e:  # noqa: BLE001 - a damaged, foreign or unsafe file: one line, not a traceback
+            text = str(e).strip()
+            if "arbitrary code" in text:
+                reason = "it holds Python code (a Lambda layer or function), which safe_mode refuses to run"
+            else:
+                reason = text.splitlines()[0][:200] if text else type(e).__name__
+            raise UserError(f"cannot load {path}: {reason}") from None
 
     def export_target(self, cfg, run):
         """`<export.out_dir>/<app>/<export.name or run name>`, refused if it holds files (unless overwrite); checked
