@@ -21,6 +21,13 @@ import tensorflow as tf
 
 from keras_suite.errors import UserError
 
+LOST = (tf.errors.UnavailableError, tf.errors.CancelledError, tf.errors.DeadlineExceededError,
+        tf.errors.AbortedError)
+
+
+class WorkerLost(UserError):
+    """A peer of a multi-worker run went away (killed, crashed, network down)."""
+
 
 def cluster():
     """(task type, task index, number of workers) from TF_CONFIG, validated."""
@@ -103,8 +110,18 @@ def train_loop(model, strategy, train_ds, val_ds, epochs, initial_epoch, steps, 
     """`model.fit` for MultiWorkerMirroredStrategy; returns the History.
 
     `train_ds` must repeat (every worker runs exactly `steps` steps an epoch); validation runs
-    `val_steps` batches of `val_ds` (all when None) after each epoch.
+    `val_steps` batches of `val_ds` (all when None) after each epoch. A worker that goes away ends
+    training on the others with `WorkerLost`; the backup of the last finished epoch stays.
     """
+    try:
+        return _loop(model, strategy, train_ds, val_ds, epochs, initial_epoch, steps, val_steps, callbacks, verbose)
+    except LOST as e:
+        raise WorkerLost(f"training stopped: another worker of the cluster stopped responding "
+                         f"({type(e).__name__}: {e.message.strip().splitlines()[0][:160]}); start every worker "
+                         f"again with the same command to go on from the last finished epoch") from None
+
+
+def _loop(model, strategy, train_ds, val_ds, epochs, initial_epoch, steps, val_steps, callbacks, verbose):
     if not model.optimizer.built:
         with strategy.scope():
             model.optimizer.build(model.trainable_variables)

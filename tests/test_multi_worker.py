@@ -1,8 +1,11 @@
 import json
 import os
+import random
+import signal
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -70,8 +73,28 @@ def test_two_workers_train_an_app_with_decoding_callbacks(tmp_path):
     assert (tmp_path / "runs" / "transformer" / "mw" / "model.keras").is_file()
 
 
-def _train_on_two_workers(tmp_path, epochs, app="segmentation"):
-    """Both workers' stdout; asserts they succeeded and ended with the same weights digest."""
+@pytest.mark.slow
+def test_a_killed_worker_stops_the_chief_with_one_line_and_the_same_commands_resume(tmp_path):
+    procs = _start_two_workers(tmp_path, epochs=8, stdout=subprocess.DEVNULL)
+    state = tmp_path / "runs" / "segmentation" / "mw" / "backup" / "state.json"
+    deadline = time.time() + 300
+    while time.time() < deadline and not state.is_file() and procs[1].poll() is None:
+        time.sleep(0.05)
+    time.sleep(random.Random().uniform(0.0, 1.0))
+    procs[1].send_signal(signal.SIGKILL)
+    _, err = procs[0].communicate(timeout=300)
+    procs[1].wait()
+    assert procs[0].returncode == 2, err[-3000:]
+    assert err.strip().splitlines()[-1].startswith("error: training stopped: another worker of the cluster stopped "
+                                                   "responding"), err[-2000:]
+    assert "Traceback" not in err
+    for out in _train_on_two_workers(tmp_path, epochs=8):
+        assert "resuming after epoch" in out and "Epoch 8/8" in out
+    history = (tmp_path / "runs" / "segmentation" / "mw" / "history.csv").read_text().strip().splitlines()
+    assert [row.split(",")[0] for row in history[1:]][-1] == "7"  # the last epoch (0-based) got logged
+
+
+def _start_two_workers(tmp_path, epochs, app="segmentation", stdout=subprocess.PIPE):
     cluster = {"worker": [f"127.0.0.1:{p}" for p in _free_ports(2)]}
     procs = []
     for index in range(2):
@@ -81,7 +104,13 @@ def _train_on_two_workers(tmp_path, epochs, app="segmentation"):
         procs.append(subprocess.Popen(
             [sys.executable, "-m", "keras_suite", app, "train", "--config", "tiny",
              f"train.runs_dir={tmp_path / 'runs'}", "train.strategy=multi_worker", f"train.epochs={epochs}",
-             "train.run_name=mw"], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+             "train.run_name=mw"], cwd=cwd, env=env, stdout=stdout, stderr=subprocess.PIPE, text=True))
+    return procs
+
+
+def _train_on_two_workers(tmp_path, epochs, app="segmentation"):
+    """Both workers' stdout; asserts they succeeded and ended with the same weights digest."""
+    procs = _start_two_workers(tmp_path, epochs, app)
     outs = [p.communicate(timeout=600) for p in procs]
     for p, (out, err) in zip(procs, outs):
         assert p.returncode == 0, err[-3000:]
