@@ -146,6 +146,7 @@ class StopOnNonFinite(keras.callbacks.Callback):
         self.steps_per_epoch = steps_per_epoch
         self.epoch = 0
         self.step = None
+        self.batch = None
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
