@@ -106,6 +106,7 @@ def fit(cfg, run_dir, build, train_ds, val_ds, callbacks=(), optimizer=None):
         with strategy.scope():
             restore(model, backup_dir, state)
         print(f"resuming after epoch {initial_epoch} from {backup_dir}")
+    _keep_history(run_dir / "history.csv", initial_epoch)
     stop = StopOnNonFinite(steps)
     best = BestModel(run_dir / "checkpoints" / "best.keras", tc.monitor, mode)
     early = None
@@ -162,11 +163,24 @@ def _replay(train_ds, epochs_done, steps):
     return train_ds.repeat().skip(epochs_done * steps)
 
 
+def _keep_history(path, epochs):
+    """Keep the CSV rows of the epochs the backup holds: a run killed after logging an epoch but before its
+    backup landed trains that epoch again, and a kill mid-write leaves a partial line."""
+    if not path.is_file():
+        return
+    lines = path.read_text().splitlines(keepends=True)
+    kept = lines[:1] + [line for line in lines[1:] if line.endswith("\n") and line.split(",", 1)[0].isdigit()
+                        and int(line.split(",", 1)[0]) < epochs]
+    if len(kept) < len(lines):
+        tmp = path.with_name(f".tmp-{path.name}")
+        tmp.write_text("".join(kept))
+        tmp.replace(path)
+
+
 def read_history(path):
     """All epochs of a run, across resumes, from the CSVLogger file: {metric: [value per epoch]}."""
     with open(path, newline="") as f:
-        # An epoch logged again after a kill between its CSV row and its backup counts once (the last row).
-        rows = list({r["epoch"]: r for r in csv.DictReader(f)}.values())
+        rows = list(csv.DictReader(f))
     return {k: [float(r[k]) for r in rows] for k in (rows[0] if rows else {}) if k != "epoch"}
 
 

@@ -37,6 +37,7 @@ def _kill_when(proc, ready, delay, timeout=300):
 @pytest.mark.parametrize("app, extra", [
     ("char_rnn", ["train.steps_per_epoch=3"]),
     ("transformer", ["train.steps_per_epoch=2"]),
+    ("segmentation", ["data.zoom=0.1", "data.translate=0.1"]),  # augmentation draws are replayed too
 ])
 def test_sigkill_at_a_random_step_then_the_same_command_ends_with_the_same_weights(tmp_path, app, extra):
     def command(name):

@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from keras_suite.config import TrainConfig
 from keras_suite.errors import UserError
-from keras_suite.train import configure, fit, make_optimizer, monitor_mode
+from keras_suite.train import _keep_history, configure, fit, make_optimizer, monitor_mode, read_history
 
 
 @dataclasses.dataclass
@@ -133,3 +133,11 @@ def test_steps_per_epoch_beyond_one_pass_and_validation_steps_clamped(tmp_path):
     fit(cfg, tmp_path, _build, _data(32), _data(16))  # 4 train batches a pass, 2 validation batches
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["epochs_run"] == 3 and len(metrics["history"]["val_loss"]) == 3
+
+
+def test_history_keeps_only_the_epochs_the_backup_holds(tmp_path):
+    path = tmp_path / "history.csv"
+    path.write_text("epoch,loss\n0,0.9\n1,0.8\n2,0.7\n3,0.")  # epoch 2 logged before a kill; 3 cut mid-write
+    _keep_history(path, 2)
+    assert path.read_text() == "epoch,loss\n0,0.9\n1,0.8\n"
+    assert read_history(path) == {"loss": [0.9, 0.8]}

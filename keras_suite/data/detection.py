@@ -169,8 +169,8 @@ def detection_batches(split, grid, num_classes, batch_size, max_boxes, training=
     if training:
         ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size).map(lambda d: {**d, "images": tf.cast(d["images"], tf.float32)})
-    for layer in augment if training else ():
-        ds = ds.map(layer, num_parallel_calls=tf.data.AUTOTUNE)
+    for layer in augment if training else ():  # sequential, so the random draws come in the same order every run
+        ds = ds.map(layer)
 
     def targets(d):
         xyxy = d["bounding_boxes"]["boxes"]

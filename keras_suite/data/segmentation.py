@@ -134,5 +134,7 @@ def batches(ds, batch_size, training=False, augment=None, seed=0, cache=True):
             out = aug({"images": image, "segmentation_masks": mask}, training=True)
             return out["images"], tf.cast(tf.round(out["segmentation_masks"]), tf.int32)
 
-        ds = ds.map(apply, num_parallel_calls=tf.data.AUTOTUNE)
+        # One call at a time: the random layers draw from one generator each, and parallel calls would draw
+        # in a different order on every run (training would not be reproducible, nor resume exactly).
+        ds = ds.map(apply)
     return ds.prefetch(tf.data.AUTOTUNE)

@@ -99,6 +99,11 @@ def _read_faces(paths, cfg):
     return np.stack(faces)
 
 
+def _flip(images, seed, step):
+    """Mirror each image with probability 1/2, drawn from (seed, batch number): the same on every run."""
+    return tf.image.stateless_random_flip_left_right(images, tf.stack([tf.cast(seed, tf.int64), step]))
+
+
 def _image_paths(spec):
     """Paths from `a.jpg,b.jpg` or a folder of images."""
     spec = str(spec)
@@ -134,9 +139,9 @@ class FaceApp(App):
         run = self.train_dir(cfg, args)
         print(f"run directory: {run}\ntrain {len(splits.train.names)} identities ({len(splits.train.labels)} images), "
               f"val {len(splits.val.names)}, test {len(splits.test.names)}; batches of P={d.p} x K={d.k}")
-        train_ds = pk_dataset(splits.train.images, splits.train.labels, d.p, d.k, tc.seed).map(
-            lambda x, y: (tf.image.random_flip_left_right(tf.cast(x, tf.float32)) if d.flip
-                          else tf.cast(x, tf.float32), y))
+        train_ds = pk_dataset(splits.train.images, splits.train.labels, d.p, d.k, tc.seed).enumerate().map(
+            lambda i, batch: (_flip(tf.cast(batch[0], tf.float32), tc.seed, i) if d.flip
+                              else tf.cast(batch[0], tf.float32), batch[1]))
         val_ds = val_batches(splits.val, d.p, d.k, tc.validation_steps or 10, tc.seed)
         pairs = verification_pairs(splits.val.labels, vc.folds, vc.val_pairs_per_fold, d.seed)
         monitor = VerificationMonitor(splits.val, pairs, vc.far_target, tc.batch_size, run)
