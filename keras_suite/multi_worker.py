@@ -115,10 +115,10 @@ def train_loop(model, strategy, train_ds, val_ds, epochs, initial_epoch, steps, 
     """
     try:
         return _loop(model, strategy, train_ds, val_ds, epochs, initial_epoch, steps, val_steps, callbacks, verbose)
-    except LOST as e:
-        raise WorkerLost(f"training stopped: another worker of the cluster stopped responding "
-                         f"({type(e).__name__}: {e.message.strip().splitlines()[0][:160]}); start every worker "
-                         f"again with the same command to go on from the last finished epoch") from None
+    except LOST as e:  # TensorFlow's health check notices a dead or frozen peer within about 20 s
+        raise WorkerLost(f"training stopped: another worker of the cluster stopped responding ({type(e).__name__}); "
+                         f"start every worker again with the same command to go on from the last finished "
+                         f"epoch") from None
 
 
 def _loop(model, strategy, train_ds, val_ds, epochs, initial_epoch, steps, val_steps, callbacks, verbose):

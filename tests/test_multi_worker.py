@@ -74,15 +74,17 @@ def test_two_workers_train_an_app_with_decoding_callbacks(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_killed_worker_stops_the_chief_with_one_line_and_the_same_commands_resume(tmp_path):
+@pytest.mark.parametrize("fault", [signal.SIGKILL, signal.SIGSTOP], ids=["killed", "frozen"])
+def test_a_lost_worker_stops_the_chief_with_one_line_and_the_same_commands_resume(tmp_path, fault):
     procs = _start_two_workers(tmp_path, epochs=8, stdout=subprocess.DEVNULL)
     state = tmp_path / "runs" / "segmentation" / "mw" / "backup" / "state.json"
     deadline = time.time() + 300
     while time.time() < deadline and not state.is_file() and procs[1].poll() is None:
         time.sleep(0.05)
     time.sleep(random.Random().uniform(0.0, 1.0))
-    procs[1].send_signal(signal.SIGKILL)
+    procs[1].send_signal(fault)
     _, err = procs[0].communicate(timeout=300)
+    procs[1].kill()  # a frozen worker is ended here, as its user would
     procs[1].wait()
     assert procs[0].returncode == 2, err[-3000:]
     assert err.strip().splitlines()[-1].startswith("error: training stopped: another worker of the cluster stopped "
