@@ -8,7 +8,6 @@ closest valid key; numbers are never negative or non-finite, and counts and size
 import ast
 import dataclasses
 import math
-import os
 import types
 import typing
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from keras_suite.errors import UserError, closest
+from keras_suite.runs import write_text
 
 
 @dataclasses.dataclass
@@ -232,8 +232,5 @@ def to_dict(cfg):
 
 
 def save_config(cfg, path):
-    """Write the resolved config atomically (temporary file + rename): other processes may be reading it."""
-    path = Path(path)
-    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
-    tmp.write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False))
-    os.replace(tmp, path)
+    """Write the resolved config atomically: other processes (multi-worker peers) may be reading it."""
+    write_text(path, yaml.safe_dump(to_dict(cfg), sort_keys=False))

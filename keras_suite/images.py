@@ -12,14 +12,13 @@ from keras_suite.runs import default_permissions
 
 MAX_PIXELS = 50_000_000
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
-_limit = [MAX_PIXELS]
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
 
 
 def set_max_pixels(limit):
-    """The pixel limit for images read without an explicit one (an app's `data.max_pixels`)."""
-    _limit[0] = int(limit)
-    Image.MAX_IMAGE_PIXELS = max(int(limit), 1)
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
+    """The pixel limit (PIL's own, which also guards decoding) for images read without an explicit one: an
+    app's `data.max_pixels`."""
+    Image.MAX_IMAGE_PIXELS = int(limit)
 
 
 def image_files(folder):
@@ -41,7 +40,7 @@ def input_images(source):
 def open_image(path, max_pixels=None):
     """Open and fully decode an image file, raising UserError for missing, corrupt or huge files."""
     path = Path(path)
-    max_pixels = _limit[0] if max_pixels is None else max_pixels
+    max_pixels = Image.MAX_IMAGE_PIXELS if max_pixels is None else max_pixels
     if path.is_dir():
         raise UserError(f"{path} is a folder; give an image file")
     if not path.is_file():

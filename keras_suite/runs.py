@@ -69,14 +69,19 @@ def read_json(path):
         return json.load(f)
 
 
-def write_json(path, obj):
-    """Write JSON atomically (temp file in the same directory, then rename)."""
+def write_text(path, text):
+    """Write a text file atomically (temp file in the same directory, then rename): a reader or a kill never
+    sees half of it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".json", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(suffix=path.suffix, dir=path.parent)
     with os.fdopen(fd, "w") as f:
-        json.dump(obj, f, indent=2, default=float)
-        f.write("\n")
+        f.write(text)
     default_permissions(tmp)
     os.replace(tmp, path)
     return path
+
+
+def write_json(path, obj):
+    """Write JSON atomically (`write_text`)."""
+    return write_text(path, json.dumps(obj, indent=2, default=float) + "\n")

@@ -15,7 +15,7 @@ from keras_suite import multi_worker
 from keras_suite.checkpointing import Backup, BestModel, StopOnNonFinite, load_backup, restore
 from keras_suite.config import save_config, to_dict
 from keras_suite.errors import UserError
-from keras_suite.runs import write_json
+from keras_suite.runs import write_json, write_text
 
 log = logging.getLogger("keras_suite")
 
@@ -172,9 +172,7 @@ def _keep_history(path, epochs):
     kept = lines[:1] + [line for line in lines[1:] if line.endswith("\n") and line.split(",", 1)[0].isdigit()
                         and int(line.split(",", 1)[0]) < epochs]
     if len(kept) < len(lines):
-        tmp = path.with_name(f".tmp-{path.name}")
-        tmp.write_text("".join(kept))
-        tmp.replace(path)
+        write_text(path, "".join(kept))
 
 
 def read_history(path):
