@@ -18,13 +18,14 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from keras_suite.apps.translation.app import load_vocab  # noqa: E402
+from keras_suite.apps.translation.base import load_vocab  # noqa: E402
 from keras_suite.apps.translation.config import DataConfig  # noqa: E402
+from keras_suite.apps.translation.translator import search  # noqa: E402
 from keras_suite.data.dates import date_pairs  # noqa: E402
 from keras_suite.data.tokenizer import END_ID, START_ID, Tokenizer  # noqa: E402
 from keras_suite.decoding import BeamSearch  # noqa: E402
 from keras_suite.models.seq2seq import IncrementalSeq2Seq, build_seq2seq  # noqa: E402
-from keras_suite.translator import search  # noqa: E402
+from keras_suite.runs import Run  # noqa: E402
 
 
 def reference_beam(decoder, source_ids, width, alpha, max_length):
@@ -71,7 +72,7 @@ def main():
     texts = [s for s, _ in date_pairs(args.sentences, seed=123)]
     if args.run:
         model = keras.saving.load_model(f"{args.run}/model.keras", safe_mode=True)
-        source_tok = load_vocab(args.run, "seq2seq")["source"]
+        source_tok = load_vocab(Run(args.run), "seq2seq")["source"]
     else:
         pairs = date_pairs(2000, seed=0)
         source_tok = Tokenizer.from_texts([s for s, _ in pairs], DataConfig.level)

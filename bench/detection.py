@@ -25,14 +25,12 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from keras_suite import tflite  # noqa: E402
 from keras_suite.apps.detection.app import (  # noqa: E402
     build,
     choose_anchors,
     ground_truth,
     make_grid,
     match_detections,
-    per_scale_anchors,
     serve,
 )
 from keras_suite.apps.detection.config import DetectionConfig  # noqa: E402
@@ -40,6 +38,7 @@ from keras_suite.config import load_config  # noqa: E402
 from keras_suite.data.detection import DetectionSplit, detection_batches, padded  # noqa: E402
 from keras_suite.data.scenes import make_detection_scenes  # noqa: E402
 from keras_suite.detection.targets import assign_targets  # noqa: E402
+from keras_suite.export import tflite  # noqa: E402
 from keras_suite.metrics.mean_average_precision import evaluate_detections  # noqa: E402
 
 
@@ -149,14 +148,14 @@ def main():
     args = parser.parse_args()
     if args.run:
         cfg = load_config(DetectionConfig, [Path(args.run) / "config.yaml"])
-        model = keras.saving.load_model(Path(args.run) / "model.keras", safe_mode=True)
-        per_scale = per_scale_anchors(cfg.model)
+        model = keras.saving.load_model(Path(args.run) / "model.keras", safe_mode=True, compile=False)
+        grid = make_grid(cfg)
     else:
         cfg = DetectionConfig()
-        per_scale = choose_anchors(cfg, scenes(cfg, 200, cfg.data.seed))
-        model = build(cfg, 10, per_scale, 2.5)[0]
+        choose_anchors(cfg, scenes(cfg, 200, cfg.data.seed))
+        grid = make_grid(cfg)
+        model = build(cfg, 10, grid, 2.5)[0]
     size, dc, num_classes = cfg.data.image_size, cfg.detect, 10
-    grid = make_grid(cfg, per_scale)
     test, calibration = scenes(cfg, args.images, cfg.data.seed + 2), scenes(cfg, 64, cfg.data.seed).images
 
     def full(images):
@@ -206,8 +205,8 @@ def main():
           f"input pipeline, {args.steps} steps, median of 3 alternating rounds")
     ours_s, ref_s = [], []
     for _ in range(3):
-        ours, loss, _ = build(cfg, num_classes, per_scale, 2.5)
-        ref = reference_yolo(size, num_classes, per_scale, cfg.model.strides, cfg.model.width, cfg.model.depth)
+        ours, loss, _ = build(cfg, num_classes, grid, 2.5)
+        ref = reference_yolo(size, num_classes, grid.anchors, cfg.model.strides, cfg.model.width, cfg.model.depth)
         ref.setup(grid, num_classes, loss)
         assert ours.count_params() == ref.count_params(), (ours.count_params(), ref.count_params())
         ours_s.append(fit_seconds_per_step(ours, loss, ours_ds, args.steps, tc.jit_compile))

@@ -21,9 +21,9 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from timing import train_step_seconds  # noqa: E402
 
-from keras_suite import tflite  # noqa: E402
 from keras_suite.apps.face.config import FaceConfig  # noqa: E402
 from keras_suite.data.faces import face_dataset  # noqa: E402
+from keras_suite.export import tflite  # noqa: E402
 from keras_suite.losses import TripletLoss  # noqa: E402
 from keras_suite.losses.triplet import MINING  # noqa: E402
 from keras_suite.metrics import verification  # noqa: E402

@@ -6,6 +6,7 @@ are printed as ratios (absolute times on shared machines are noise).
 """
 
 import argparse
+import dataclasses
 import os
 import time
 
@@ -18,6 +19,7 @@ from timing import train_step_seconds  # noqa: E402
 
 from keras_suite.apps.segmentation.app import augment_options, make_loss  # noqa: E402
 from keras_suite.apps.segmentation.config import SegmentationConfig  # noqa: E402
+from keras_suite.config import arguments  # noqa: E402
 from keras_suite.data.segmentation import batches, load_splits  # noqa: E402
 from keras_suite.models.unet import build_unet  # noqa: E402
 
@@ -65,7 +67,7 @@ def main():
     args = parser.parse_args()
     cfg = SegmentationConfig()
     d, m, bs = cfg.data, cfg.model, cfg.train.batch_size
-    splits = load_splits(d)
+    splits = load_splits(**arguments(d, load_splits))
     n = len(splits.class_names)
     train = batches(splits.train, bs, training=True, augment=augment_options(d)).repeat()
     batch = next(iter(train))
@@ -76,8 +78,9 @@ def main():
         ours = build_unet(n, d.image_size, depth=m.depth, filters=m.filters, batch_norm=m.batch_norm)
         ref = reference_unet(n, d.image_size, m.depth, m.filters)
         assert ours.count_params() == ref.count_params(), (ours.count_params(), ref.count_params())
-        rows[jit] = (train_step_seconds(ours, make_loss(cfg), batch, args.steps, jit, warmup=3),
-                     train_step_seconds(ref, make_loss(cfg), batch, args.steps, jit, warmup=3))
+        loss = make_loss(**dataclasses.asdict(cfg.loss))
+        rows[jit] = (train_step_seconds(ours, loss, batch, args.steps, jit, warmup=3),
+                     train_step_seconds(ref, loss, batch, args.steps, jit, warmup=3))
         print(f"jit_compile={jit!s:<5}  ours {rows[jit][0] * 1000:7.1f} ms/step   reference "
               f"{rows[jit][1] * 1000:7.1f} ms/step   ours/reference = {rows[jit][0] / rows[jit][1]:.2f}")
     print(f"XLA speed-up (ours, off/on): {rows[False][0] / rows[True][0]:.2f}x")

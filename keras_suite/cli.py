@@ -29,6 +29,18 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {message} (see {self.prog} --help)\n")
 
 
+def _commands(app):
+    """The app's commands, what each does and its arguments, for `<app> --help` and `list`."""
+    width = max(len(name) for name in app.commands)
+    lines = []
+    for name, command in app.commands.items():
+        arguments = [f"{a}=..." for a in command.required] + [f"[{a}=...]" for a in command.optional]
+        lines.append(f"  {name:<{width}}  {command.help}")
+        if arguments:
+            lines.append(f"  {'':<{width}}  {' '.join(arguments)}")
+    return "\n".join(lines)
+
+
 def _parser(apps):
     parser = _Parser(prog="keras-suite", description="Train, evaluate and export Keras task apps.")
     sub = parser.add_subparsers(dest="app", required=True, metavar="{list," + ",".join(apps.names()) + "}",
@@ -36,7 +48,8 @@ def _parser(apps):
     sub.add_parser("list", help="list the apps and what each does")
     for name in apps.names():
         app = apps.get(name)
-        p = sub.add_parser(name, help=app.description)
+        p = sub.add_parser(name, help=app.description, description=app.description,
+                           epilog=f"commands:\n{_commands(app)}", formatter_class=argparse.RawDescriptionHelpFormatter)
         p.add_argument("command", choices=list(app.commands))
         p.add_argument("--config", action="append", default=[], metavar="FILE",
                        help="YAML config (or a shipped name such as 'tiny'); repeat to merge in order")

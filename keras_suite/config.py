@@ -2,11 +2,14 @@
 
 Values given on the command line are parsed with `ast.literal_eval` (never `eval`); a value that
 is not a Python literal stays a string. Unknown keys and wrong types raise `UserError` naming the
-closest valid key; numbers are never negative or non-finite, and counts and sizes (`POSITIVE`) not 0.
+closest valid key. Numbers are never negative or non-finite; a field declared with `setting` also
+states its allowed values (`choices`) and bounds (`ge`, `gt`, `le`, `lt`), checked when a config is
+loaded, before any command does work. A section's `__post_init__` checks what ties fields together.
 """
 
 import ast
 import dataclasses
+import inspect
 import math
 import types
 import typing
@@ -14,30 +17,47 @@ from pathlib import Path
 
 import yaml
 
-from keras_suite.errors import UserError, closest
-from keras_suite.runs import write_text
+from keras_suite.errors import UserError, closest, printable
+from keras_suite.files import write_text
+
+OPTIMIZERS = ("adam", "adamw", "sgd")
+LR_SCHEDULES = ("cosine", "constant")
+STRATEGIES = ("default", "mirrored", "multi_worker")
+PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
+MONITOR_MODES = ("auto", "min", "max")
+
+
+def setting(default=dataclasses.MISSING, *, factory=dataclasses.MISSING, choices=None, ge=None, gt=None, le=None,
+            lt=None):
+    """A config field with the values it accepts: `choices` (strings), and bounds for numbers: `ge`/`gt` below
+    (0 when neither is given: no number in a keras-suite config is negative), `le`/`lt` above. For a tuple,
+    every item is checked; None (an optional field left unset) is not."""
+    checks = {k: v for k, v in (("choices", choices), ("ge", ge), ("gt", gt), ("le", le), ("lt", lt))
+              if v is not None}
+    return dataclasses.field(default=default, default_factory=factory, metadata={"checks": checks})
 
 
 @dataclasses.dataclass
 class TrainConfig:
     """Settings shared by every app's trainer."""
 
-    epochs: int = 20
-    batch_size: int = 32
-    steps_per_epoch: int | None = None
-    validation_steps: int | None = None
-    optimizer: str = "adam"
+    epochs: int = setting(20, ge=1)
+    batch_size: int = setting(32, ge=1)
+    steps_per_epoch: int | None = setting(None, ge=1)
+    validation_steps: int | None = setting(None, ge=1)
+    optimizer: str = setting("adam", choices=OPTIMIZERS)
     learning_rate: float = 1e-3
-    lr_schedule: str = "cosine"
+    lr_schedule: str = setting("cosine", choices=LR_SCHEDULES)
     warmup_epochs: int = 0
     weight_decay: float = 0.0
     clipnorm: float | None = None
-    strategy: str = "default"
+    strategy: str = setting("default", choices=STRATEGIES)
     jit_compile: bool = False
-    precision: str = "auto"
+    precision: str = setting("auto", choices=PRECISIONS)
     seed: int = 0
     early_stopping_patience: int = 5
     monitor: str = "val_loss"
+    monitor_mode: str = setting("auto", choices=MONITOR_MODES)  # auto: from the monitored metric's name
     preview_every: int = 1
     runs_dir: str = "runs"
     run_name: str | None = None
@@ -52,16 +72,12 @@ class ExportConfig:
     out_dir: str = "saved_models"
     name: str | None = None
     overwrite: bool = False
-    calibration_samples: int = 64
-    parity_samples: int = 16
-    max_abs_diff: dict[str, float] = dataclasses.field(default_factory=lambda: {
+    calibration_samples: int = setting(64, ge=1)
+    parity_samples: int = setting(16, ge=1)
+    max_abs_diff: dict[str, float] = setting(factory=lambda: {
         "saved_model": 1e-4, "tflite": 1e-3, "tflite_fp16": 5e-2})
-    min_agreement: dict[str, float] = dataclasses.field(default_factory=lambda: {
+    min_agreement: dict[str, float] = setting(factory=lambda: {
         "saved_model": 0.999, "tflite": 0.995, "tflite_fp16": 0.98, "tflite_int8": 0.90})
-
-
-POSITIVE = {"epochs", "batch_size", "steps_per_epoch", "validation_steps", "image_size", "size", "max_pixels",
-            "parity_samples", "calibration_samples", "seq_length", "steps", "p", "k"}
 
 
 def parse_value(text):
@@ -121,7 +137,10 @@ def _coerce(value, tp, key):
             return value
     elif tp in (int, float):
         if isinstance(value, (int, float)) and not isinstance(value, bool) and (tp is float or isinstance(value, int)):
-            return _checked_number(tp(value), key)
+            value = tp(value)
+            if not math.isfinite(value):
+                raise UserError(f"config key '{key}' must be a finite number, got {value}")
+            return value
     elif tp is str:
         if isinstance(value, (str, int, float)) and not isinstance(value, bool):
             return str(value)
@@ -132,24 +151,43 @@ def _coerce(value, tp, key):
             return tuple(_coerce(v, args[0], key) for v in value)
     elif origin is dict:
         if isinstance(value, dict):
-            return {str(k): _coerce(v, args[1], f"{key}.{k}") for k, v in value.items()}
+            return {str(k): _coerce(v, args[1], f"{key}.{printable(k)}") for k, v in value.items()}
     name = getattr(tp, "__name__", str(tp))
     raise UserError(f"config key '{key}' expects {name}, got {value!r}")
 
 
-def _checked_number(value, key):
-    """Every number in a keras-suite config is finite and not negative; counts and sizes are positive."""
-    if not math.isfinite(value):
-        raise UserError(f"config key '{key}' must be a finite number, got {value}")
-    if value < 0:
+def _check(value, checks, key):
+    """`value` (coerced) against its field's `setting` checks; numbers are never negative."""
+    if value is None:
+        return
+    if isinstance(value, (tuple, list, dict)):
+        items = value.items() if isinstance(value, dict) else ((None, v) for v in value)
+        for name, item in items:
+            _check(item, checks, key if name is None else f"{key}.{printable(name)}")
+        return
+    choices = checks.get("choices")
+    if choices is not None and value not in choices:
+        raise UserError(f"{key} must be one of {', '.join(map(str, choices))}, got '{value}'"
+                        f"{closest(str(value), [str(c) for c in choices])}")
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return
+    if value < 0 and checks.get("ge", checks.get("gt", 0)) >= 0:
         raise UserError(f"config key '{key}' must not be negative, got {value}")
-    if value == 0 and key.rsplit(".", 1)[-1] in POSITIVE:
-        raise UserError(f"config key '{key}' must be at least 1, got 0")
-    return value
+    too_low = ("ge" in checks and value < checks["ge"]) or ("gt" in checks and value <= checks["gt"])
+    too_high = ("le" in checks and value > checks["le"]) or ("lt" in checks and value >= checks["lt"])
+    if not (too_low or too_high):
+        return
+    if "le" not in checks and "lt" not in checks:
+        bound = f"at least {checks['ge']}" if "ge" in checks else f"more than {checks['gt']}"
+        raise UserError(f"config key '{key}' must be {bound}, got {value}")
+    low = f"({checks['gt']}" if "gt" in checks else f"[{checks.get('ge', 0)}"
+    high = f"{checks['le']}]" if "le" in checks else f"{checks['lt']})"
+    raise UserError(f"{key} must be in {low}, {high}, got {value}")
 
 
 def _build(schema, data, prefix=""):
     hints = _field_types(schema)
+    checks = {f.name: f.metadata.get("checks", {}) for f in dataclasses.fields(schema)}
     kwargs = {}
     for name, value in data.items():
         tp = hints[name]
@@ -160,6 +198,7 @@ def _build(schema, data, prefix=""):
             kwargs[name] = _build(tp, value, key + ".")
         else:
             kwargs[name] = _coerce(value, tp, key)
+            _check(kwargs[name], checks[name], key)
     return schema(**kwargs)
 
 
@@ -169,7 +208,7 @@ def _set(tree, schema, key, value, all_keys):
     for i, part in enumerate(parts):
         hints = _field_types(sub)
         if part not in hints:
-            raise UserError(f"unknown config key '{key}'{closest(key, all_keys)}")
+            raise UserError(f"unknown config key '{printable(key)}'{closest(key, all_keys)}")
         tp = hints[part]
         if i == len(parts) - 1:
             if dataclasses.is_dataclass(tp) and isinstance(value, dict):
@@ -179,7 +218,7 @@ def _set(tree, schema, key, value, all_keys):
                 node[part] = value
             return
         if not dataclasses.is_dataclass(tp):
-            raise UserError(f"unknown config key '{key}'{closest(key, all_keys)}")
+            raise UserError(f"unknown config key '{printable(key)}'{closest(key, all_keys)}")
         node, sub = node.setdefault(part, {}), tp
 
 
@@ -229,6 +268,13 @@ def to_dict(cfg):
         return v
 
     return plain(dataclasses.asdict(cfg))
+
+
+def arguments(section, function, **extra):
+    """The fields of the config `section` that `function` takes as keyword arguments (named alike), and `extra`:
+    `load_splits(**arguments(cfg.data, load_splits, seed=1))`."""
+    names = inspect.signature(function).parameters
+    return {**{f.name: getattr(section, f.name) for f in dataclasses.fields(section) if f.name in names}, **extra}
 
 
 def save_config(cfg, path):

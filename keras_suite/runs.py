@@ -1,87 +1,166 @@
-"""Run directories: `runs/<app>/<timestamp>/` with config.yaml, logs/, checkpoints/, previews/, JSON."""
+"""Runs: `<runs_dir>/<app>/<timestamp or train.run_name>/`, the one place that names what a run folder holds.
 
-import json
-import os
-import tempfile
+A run records which command made it and when that command last started (`run.json`), so
+`run=latest` finds the app's most recently trained run whatever the folders are called.
+"""
+
 import time
 from pathlib import Path
 
-from keras_suite.errors import UserError
+from keras_suite.errors import UserError, printable
+from keras_suite.files import read_json, write_json
+
+RECORD = "run.json"
 
 
-def new_run_dir(runs_dir, app, name=None):
-    """Create and return `runs_dir/app/<name>`, or a fresh `runs_dir/app/<YYYYmmdd-HHMMSS>[-k]` directory."""
-    base = Path(runs_dir) / app
-    base.mkdir(parents=True, exist_ok=True)
-    if name:
-        if Path(name).name != name or name in (".", ".."):
-            raise UserError(f"train.run_name must be a plain folder name, got '{name}'")
-        (base / name).mkdir(exist_ok=True)
-        return base / name
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    for k in range(1000):
-        path = base / (stamp if k == 0 else f"{stamp}-{k}")
+class Run:
+    """A run folder and the paths of everything in it.
+
+    Shared names: `config` (the resolved config.yaml), `model` (model.keras, the final model), `logs/`
+    (TensorBoard, `log_dir(name)` for a plugin's own run), `previews/` (PNGs, `preview(name)`), `backup/`
+    (the resumable state of the last finished epoch), `best` (checkpoints/best.keras), `history` (CSV per
+    epoch), `metrics` (metrics.json), `vocab` (vocab.json), `predictions/`, `report(kind, split)`
+    (`eval_test.json`, `analysis_val.json`); an app's own files: `file(name)`.
+    """
+
+    def __init__(self, path):
+        self.path = Path(path)
+
+    def __fspath__(self):
+        return str(self.path)
+
+    def __str__(self):
+        return str(self.path)
+
+    def __repr__(self):
+        return f"Run({str(self.path)!r})"
+
+    def __eq__(self, other):
+        return isinstance(other, Run) and other.path == self.path
+
+    def __hash__(self):
+        return hash(self.path)
+
+    @property
+    def name(self):
+        return self.path.name
+
+    @property
+    def config(self):
+        return self.path / "config.yaml"
+
+    @property
+    def model(self):
+        return self.path / "model.keras"
+
+    @property
+    def logs(self):
+        return self.path / "logs"
+
+    def log_dir(self, name):
+        return self.logs / name
+
+    @property
+    def previews(self):
+        return self.path / "previews"
+
+    def preview(self, name):
+        return self.previews / name
+
+    @property
+    def backup(self):
+        return self.path / "backup"
+
+    @property
+    def best(self):
+        return self.path / "checkpoints" / "best.keras"
+
+    @property
+    def history(self):
+        return self.path / "history.csv"
+
+    @property
+    def metrics(self):
+        return self.path / "metrics.json"
+
+    @property
+    def vocab(self):
+        return self.path / "vocab.json"
+
+    @property
+    def predictions(self):
+        return self.path / "predictions"
+
+    def report(self, kind, split):
+        return self.path / f"{kind}_{split}.json"
+
+    def file(self, name):
+        return self.path / name
+
+    def record(self):
+        """{"app", "command", "started"} as written by `started`, or None for a run made before records."""
+        path = self.path / RECORD
         try:
-            path.mkdir()
-            return path
-        except FileExistsError:
-            continue
-    raise UserError(f"cannot create a new run directory under {base}")
+            return read_json(path) if path.is_file() else None
+        except (OSError, ValueError):
+            return None
 
+    def started(self, app, command):
+        """Record that `command` of `app` starts working in this run now."""
+        write_json(self.path / RECORD, {"app": app, "command": command, "started": time.time(),
+                                        "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+        return self
 
-def open_run(path, app, runs_dir="runs"):
-    """Resolve `run=<dir>` (or `run=latest`) to an existing run directory holding config.yaml."""
-    if str(path) == "latest":
+    def start_time(self):
+        """When the run's command last started: its record, or for older runs the time config.yaml was written."""
+        record = self.record()
+        if record and isinstance(record.get("started"), (int, float)):
+            return float(record["started"])
+        return self.config.stat().st_mtime
+
+    def made_by(self, command):
+        record = self.record()
+        return record is None or record.get("command") == command  # runs made before records were all trained
+
+    @classmethod
+    def named(cls, runs_dir, app, name):
+        """The run `runs_dir/app/<name>` (`train.run_name`), which may not exist yet."""
+        if Path(name).name != name or name in (".", ".."):
+            raise UserError(f"train.run_name must be a plain folder name, got '{printable(name)}'")
+        return cls(Path(runs_dir) / app / name)
+
+    @classmethod
+    def create(cls, runs_dir, app, name=None):
+        """A new `runs_dir/app/<YYYYmmdd-HHMMSS>[-k]` run, or `runs_dir/app/<name>` (created if needed)."""
         base = Path(runs_dir) / app
-        runs = sorted((p for p in base.glob("*") if (p / "config.yaml").is_file()), key=lambda p: p.name)
-        if not runs:
-            raise UserError(f"no runs under {base}; train first: keras-suite {app} train")
-        return runs[-1]
-    path = Path(path)
-    if not path.is_dir():
-        raise UserError(f"run directory does not exist: {path}")
-    if not (path / "config.yaml").is_file():
-        raise UserError(f"{path} is not a run directory (no config.yaml)")
-    return path
+        if name:
+            run = cls.named(runs_dir, app, name)
+            run.path.mkdir(parents=True, exist_ok=True)
+            return run
+        base.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        for k in range(1000):
+            path = base / (stamp if k == 0 else f"{stamp}-{k}")
+            try:
+                path.mkdir()
+                return cls(path)
+            except FileExistsError:
+                continue
+        raise UserError(f"cannot create a new run directory under {base}")
 
-
-def process_ended(pid):
-    """Whether no process `pid` runs any more (its temporary files can go)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except OSError:  # it runs, under another user
-        return False
-    return False
-
-
-def default_permissions(path):
-    """Give a file or folder made by mkstemp/mkdtemp (private, 0600/0700) the permissions the user's umask
-    gives ordinary files, so artifacts written atomically are as readable as any other."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, (0o777 if os.path.isdir(path) else 0o666) & ~umask)
-
-
-def read_json(path):
-    with open(path) as f:
-        return json.load(f)
-
-
-def write_text(path, text):
-    """Write a text file atomically (temp file in the same directory, then rename): a reader or a kill never
-    sees half of it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=path.suffix, dir=path.parent)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    default_permissions(tmp)
-    os.replace(tmp, path)
-    return path
-
-
-def write_json(path, obj):
-    """Write JSON atomically (`write_text`)."""
-    return write_text(path, json.dumps(obj, indent=2, default=float) + "\n")
+    @classmethod
+    def open(cls, spec, app, runs_dir):
+        """The run `spec` names: a run folder, or `latest`, the app's most recently started `train` run."""
+        if str(spec) == "latest":
+            base = Path(runs_dir) / app
+            runs = [run for run in (cls(p) for p in base.glob("*") if (p / "config.yaml").is_file())
+                    if run.made_by("train")]
+            if not runs:
+                raise UserError(f"no trained runs under {base}; train first: keras-suite {app} train")
+            return max(runs, key=lambda run: (run.start_time(), run.name))
+        path = Path(spec)
+        if not path.is_dir():
+            raise UserError(f"run directory does not exist: {path}")
+        if not (path / "config.yaml").is_file():
+            raise UserError(f"{path} is not a run directory (no config.yaml)")
+        return cls(path)

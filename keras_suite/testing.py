@@ -1,4 +1,5 @@
-"""Shared test harness: layer checks, get_config round trips, .keras save/reload, export parity."""
+"""Shared test harness: layer checks, get_config round trips, .keras save/reload, export parity, hand-made
+YOLO outputs."""
 
 from pathlib import Path
 
@@ -26,14 +27,27 @@ def assert_keras_roundtrip(model, inputs, directory, atol=1e-6):
 
 
 def run_layer_test(layer_cls, init_kwargs, input_shape, expected_output_shape, expected_trainable_weights,
-                   expected_non_trainable_weights=0, directory=None, seed=0):
-    """Build `layer_cls(**init_kwargs)` on random input and check shapes, weight counts, config and .keras."""
+                   expected_non_trainable_weights=0, directory=None, seed=0, positional=False, input_dtype="float32"):
+    """Build `layer_cls(**init_kwargs)` on random input and check shapes, weight counts, config and .keras.
+
+    `input_shape` is one shape, or a list of shapes passed as one list argument (UpBlock's [x, skip]) or,
+    with `positional`, as separate arguments (a decoder block's (x, memory)). Integer `input_dtype`s draw
+    token ids in [1, 10).
+    """
     rng = np.random.default_rng(seed)
     shapes = input_shape if isinstance(input_shape, list) else [input_shape]
-    arrays = [rng.normal(size=s).astype("float32") for s in shapes]
-    inputs = arrays if isinstance(input_shape, list) else arrays[0]
+    if np.issubdtype(np.dtype(input_dtype), np.integer):
+        arrays = [rng.integers(1, 10, size=s).astype(input_dtype) for s in shapes]
+    else:
+        arrays = [rng.normal(size=s).astype(input_dtype) for s in shapes]
+
+    def apply(layer, values):
+        if positional:
+            return layer(*values)
+        return layer(values if isinstance(input_shape, list) else values[0])
+
     layer = layer_cls(**init_kwargs)
-    outputs = layer(inputs)
+    outputs = apply(layer, arrays)
     out_shapes = [tuple(o.shape) for o in keras.tree.flatten(outputs)]
     expected = expected_output_shape if isinstance(expected_output_shape, list) else [expected_output_shape]
     assert out_shapes == [tuple(e) for e in expected], (out_shapes, expected)
@@ -41,10 +55,9 @@ def run_layer_test(layer_cls, init_kwargs, input_shape, expected_output_shape, e
     assert len(layer.non_trainable_weights) == expected_non_trainable_weights, len(layer.non_trainable_weights)
     assert_config_roundtrip(layer)
     if directory is not None:
-        sym = [keras.Input(s[1:]) for s in shapes]
-        model = keras.Model(sym, layer_cls(**init_kwargs)(sym if isinstance(input_shape, list) else sym[0]),
-                            name=f"{layer_cls.__name__.lower()}_model")
-        assert_keras_roundtrip(model, inputs, directory)
+        sym = [keras.Input(s[1:], dtype=input_dtype) for s in shapes]
+        model = keras.Model(sym, apply(layer_cls(**init_kwargs), sym), name=f"{layer_cls.__name__.lower()}_model")
+        assert_keras_roundtrip(model, arrays if len(arrays) > 1 else arrays[0], directory)
     return layer
 
 
@@ -54,3 +67,19 @@ def assert_export_parity(report, formats):
         row = report["formats"][name]
         assert row["passed"], (name, row)
         assert row["bytes"] > 0, (name, row)
+
+
+def perfect_yolo_head(grid, targets):
+    """Raw YOLO head outputs (N, P, 5 + C) that an `AnchorGrid` decodes exactly to `assign_targets` output
+    `targets`, with confident objectness and classes: a model that is right everywhere."""
+    raw = np.zeros(targets.shape, np.float32)
+    raw[..., 4] = -20.0
+    raw[..., 5:] = -20.0
+    for n, p in zip(*np.nonzero(targets[..., 4])):
+        size = grid.grid_size[p, 0]
+        frac = targets[n, p, :2] * size - grid.cells[p]
+        raw[n, p, :2] = np.log(frac / (1 - frac))
+        raw[n, p, 2:4] = np.log(targets[n, p, 2:4] / grid.anchor_wh[p])
+        raw[n, p, 4] = 20.0
+        raw[n, p, 5:] = np.where(targets[n, p, 5:] > 0, 20.0, -20.0)
+    return raw

@@ -16,7 +16,7 @@ RUN=${RUN%/}
 "$BIN/python" - "$RUN/sample.png" <<'PY'
 import sys
 from keras_suite.data.scenes import make_scenes
-from keras_suite.images import write_png
+from keras_suite.visuals.images import write_png
 images, _ = make_scenes("shapes", 1, 96, seed=2024)
 write_png(sys.argv[1], images[0])
 PY

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import run_cli
+from keras_suite.cli import main
 
 
 def _one_line_error(code, err, pattern):
@@ -16,8 +16,8 @@ def _one_line_error(code, err, pattern):
     assert "Traceback" not in err
 
 
-def test_list(capsys):
-    code, out, _ = run_cli(capsys, "list")
+def test_list(cli):
+    code, out, _ = cli("list")
     assert code == 0 and "segmentation" in out and "U-Net" in out
 
 
@@ -30,47 +30,47 @@ def test_list(capsys):
     (["loss.name=hinge"], "loss.name must be one of"),
     (["--config", "/nonexistent.yaml"], "config file not found"),
 ])
-def test_train_bad_input(capsys, args, pattern):
-    _one_line_error(*run_cli(capsys, "segmentation", "train", *args)[::2], pattern)
+def test_train_bad_input(cli, args, pattern):
+    _one_line_error(*cli("segmentation", "train", *args)[::2], pattern)
 
 
-def test_argparse_errors_are_one_line(capsys):
+def test_argparse_errors_are_one_line(cli, capsys):
     with pytest.raises(SystemExit) as exc:
-        run_cli(capsys, "segmentation", "fly")
+        cli("segmentation", "fly")
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "invalid choice" in err
 
 
-def test_folder_mask_out_of_range(capsys, tmp_path):
+def test_folder_mask_out_of_range(cli, tmp_path):
     (tmp_path / "images").mkdir()
     (tmp_path / "masks").mkdir()
     for i in range(4):
         Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "images" / f"{i}.png")
         Image.fromarray(np.full((8, 8), 9, np.uint8)).save(tmp_path / "masks" / f"{i}.png")
-    code, _, err = run_cli(capsys, "segmentation", "train", f"data.source=folder:{tmp_path}",
-                           "data.class_names=bg,fg", f"train.runs_dir={tmp_path / 'runs'}")
+    code, _, err = cli("segmentation", "train", f"data.source=folder:{tmp_path}",
+                       "data.class_names=bg,fg", f"train.runs_dir={tmp_path / 'runs'}")
     _one_line_error(code, err, "has label 9, outside the 2 configured classes")
 
 
 @pytest.mark.slow
-def test_run_commands_bad_input(capsys, tmp_path, tiny_run):
-    _one_line_error(*run_cli(capsys, "segmentation", "evaluate", "run=/nonexistent")[::2], "does not exist")
-    _one_line_error(*run_cli(capsys, "segmentation", "evaluate")[::2], "needs run=<run dir>")
-    _one_line_error(*run_cli(capsys, "segmentation", "evaluate", f"run={tmp_path}")[::2], "not a run directory")
+def test_run_commands_bad_input(cli, tmp_path, tiny_run):
+    _one_line_error(*cli("segmentation", "evaluate", "run=/nonexistent")[::2], "does not exist")
+    _one_line_error(*cli("segmentation", "evaluate")[::2], "needs run=<run dir>")
+    _one_line_error(*cli("segmentation", "evaluate", f"run={tmp_path}")[::2], "not a run directory")
     predict = ("segmentation", "predict", f"run={tiny_run}")
-    _one_line_error(*run_cli(capsys, *predict, f"image={tmp_path / 'missing.png'}")[::2], "image not found")
+    _one_line_error(*cli(*predict, f"image={tmp_path / 'missing.png'}")[::2], "image not found")
     (tmp_path / "corrupt.jpg").write_bytes(np.random.default_rng(0).bytes(300))
-    _one_line_error(*run_cli(capsys, *predict, f"image={tmp_path / 'corrupt.jpg'}")[::2], "cannot read image")
+    _one_line_error(*cli(*predict, f"image={tmp_path / 'corrupt.jpg'}")[::2], "cannot read image")
     Image.fromarray(np.zeros((10, 10), np.uint8)).save(tmp_path / "gray.png")
-    _one_line_error(*run_cli(capsys, *predict, f"image={tmp_path / 'gray.png'}")[::2], "expected 3 (RGB)")
+    _one_line_error(*cli(*predict, f"image={tmp_path / 'gray.png'}")[::2], "expected 3 (RGB)")
     (tmp_path / "empty.png").write_bytes(b"")
-    _one_line_error(*run_cli(capsys, *predict, f"image={tmp_path / 'empty.png'}")[::2], "cannot read image")
+    _one_line_error(*cli(*predict, f"image={tmp_path / 'empty.png'}")[::2], "cannot read image")
     target = tmp_path / "exports" / "segmentation" / "taken"
     target.mkdir(parents=True)
     (target / "keep.txt").write_text("precious")
-    code, _, err = run_cli(capsys, "segmentation", "export", f"run={tiny_run}", f"export.out_dir={tmp_path / 'exports'}",
-                           "name=taken")
+    code, _, err = cli("segmentation", "export", f"run={tiny_run}", f"export.out_dir={tmp_path / 'exports'}",
+                       "name=taken")
     _one_line_error(code, err, "exists and is not empty")
     assert (target / "keep.txt").read_text() == "precious" and len(list(target.iterdir())) == 1
 
@@ -81,3 +81,22 @@ def test_entry_point_prints_no_traceback(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines()[-1] == "error: run directory does not exist: /nonexistent"
     assert "Traceback" not in proc.stderr
+
+
+
+def test_app_help_lists_each_command_with_its_arguments(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["face", "--help"])
+    out = capsys.readouterr().out
+    assert exit_.value.code == 0
+    assert "enroll    add a person's photos to an enrollment database" in out
+    assert "run=... identity=... images=... db=..." in out and "[formats=...] [name=...]" in out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["face", "enroll", "images=a.jpg"], "face enroll needs run=<run dir>"),  # in order: run first
+    (["style", "stylize"], "style stylize needs content=<image or built-in name: astronaut"),
+])
+def test_required_arguments_come_from_the_command_schema(cli, tmp_path, args, message):
+    _one_line_error(*cli(*args, f"train.runs_dir={tmp_path}")[::2], message)
+    assert list(tmp_path.iterdir()) == []

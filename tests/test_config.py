@@ -117,3 +117,33 @@ def test_registry():
         reg.get("alpah")
     with pytest.raises(ValueError):
         reg.register("alpha")(2)
+
+
+
+def test_a_key_with_control_characters_is_quoted_on_one_line():
+    with pytest.raises(UserError) as error:
+        load_config(SegmentationConfig, [], {"train.\nepochs": "3"})
+    assert "\n" not in str(error.value) and "train.\\nepochs" in str(error.value)
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("model.encoder", "resnet", "model.encoder must be one of unet, mobilenet_v2, got 'resnet'"),
+    ("loss.name", "ce_dise", "(did you mean 'ce_dice'?)"),
+    ("data.val_fraction", "1.5", "data.val_fraction must be in [0, 1], got 1.5"),
+    ("model.dropout", "1.0", "model.dropout must be in [0, 1), got 1.0"),
+    ("train.monitor_mode", "up", "train.monitor_mode must be one of auto, min, max"),
+])
+def test_settings_declare_their_choices_and_ranges(key, value, message):
+    with pytest.raises(UserError) as error:
+        load_config(SegmentationConfig, [], {key: value})
+    assert message in str(error.value)
+
+
+def test_checks_that_tie_fields_together_live_with_the_schema():
+    from keras_suite.apps.translation.config import TransformerConfig
+
+    with pytest.raises(UserError, match=r"model.dim \(30\) must divide into model.heads \(4\)"):
+        load_config(TransformerConfig, [], {"model.dim": "30"})
+    assert load_config(TransformerConfig, [], {"train.lr_schedule": "constant"}).train.lr_schedule == "constant"
+    with pytest.raises(UserError, match="train.lr_schedule must be one of cosine, constant, got 'transformer'"):
+        load_config(SegmentationConfig, [], {"train.lr_schedule": "transformer"})  # only the transformer has it

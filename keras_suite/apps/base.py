@@ -1,29 +1,60 @@
 """The App interface the CLI dispatches to: a config schema and commands taking key=value arguments."""
 
+import dataclasses
 import zipfile
 from pathlib import Path
 
 import keras
 
-from keras_suite import multi_worker
+from keras_suite import export as exporting
 from keras_suite.config import load_config
 from keras_suite.errors import UserError, closest
-from keras_suite.export import EXPORTERS, check_target
-from keras_suite.images import set_max_pixels
 from keras_suite.registry import Registry
-from keras_suite.runs import new_run_dir, open_run
+from keras_suite.runs import Run
+from keras_suite.training import multi_worker
+from keras_suite.visuals.images import set_max_pixels
 
 APPS = Registry("app")
 
+HINTS = {"run": "<run dir> (or run=latest)", "resume": "<run dir>", "image": "<path> (a file or a folder of images)",
+         "out": "<folder>", "split": "val|test", "formats": "saved_model,tflite,...", "name": "<export folder name>",
+         "overwrite": "true|false"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Command:
+    """What a command does (`help`) and the plain (undotted) arguments it takes: the `required` ones and the
+    `optional` ones."""
+
+    help: str
+    required: tuple = ()
+    optional: tuple = ()
+
+    @property
+    def arguments(self):
+        return (*self.required, *self.optional)
+
+
+TRAIN = Command("train a model on the configured data (the same train.run_name again resumes it)",
+                optional=("resume",))
+EVALUATE = Command("score a trained run on its test (or val) split", ("run",), ("split",))
+PREDICT = Command("run a trained model on an image or a folder of images; write PNGs", ("run", "image"), ("out",))
+EXPORT = Command("write a SavedModel and TFLite files, each checked against Keras", ("run",),
+                 ("formats", "name", "overwrite"))
+EXPORT_ALIASES = {"formats": "export.formats", "name": "export.name", "overwrite": "export.overwrite"}
+
 
 class App:
-    """A task app. Subclasses set `name`, `description`, `config_cls`, `commands` and define the
-    command methods: `method(cfg, args)` where `args` holds the plain (undotted) arguments.
+    """A task app. Subclasses set `name`, `description`, `config_cls`, `commands` ({name: Command}) and define
+    the command methods: `method(cfg, args)` where `args` holds the plain (undotted) arguments.
 
-    `commands` maps each command to its accepted plain arguments; `run=<dir>` (and `resume=<dir>`
-    for train) start from that run's saved config.yaml. `aliases` map short plain arguments to
-    dotted config keys (formats=... -> export.formats=...). `train` with `train.run_name=NAME` writes
-    `<runs_dir>/<app>/NAME`; running the same command again continues that run where it stopped.
+    `run=<dir>` (and `resume=<dir>` for train) start from that run's saved config.yaml; `run=latest` is the
+    app's most recently trained run. `aliases` map short plain arguments to dotted config keys
+    (formats=... -> export.formats=...); `hints` say what a required argument holds. `train` with
+    `train.run_name=NAME` writes `<runs_dir>/<app>/NAME`; running the same command again continues that run
+    where it stopped. An app that exports implements `serving(cfg, run) -> (Serving, metadata)`; every app
+    implements `examples(cfg, run, folder) -> [(command, {argument: value})]`, the commands that show a trained
+    run at work on embedded data (inputs they need are written into `folder`), which the smoke test runs.
     """
 
     name = ""
@@ -31,41 +62,47 @@ class App:
     config_cls = None
     commands = {}
     aliases = {}
+    hints = {}
 
     def run(self, command, config_files, dotted, plain):
-        allowed = self.commands[command]
+        spec = self.commands[command]
         for key in plain:
-            if key not in allowed:
-                hint = closest(key, allowed)
-                raise UserError(f"unknown argument '{key}' for '{self.name} {command}'{hint}; "
-                                f"accepted: {', '.join(sorted(allowed)) or 'none'} and dotted config keys")
+            if key not in spec.arguments:
+                raise UserError(f"unknown argument '{key}' for '{self.name} {command}'{closest(key, spec.arguments)}; "
+                                f"accepted: {', '.join(sorted(spec.arguments)) or 'none'} and dotted config keys")
         dotted = dict(dotted)
         for key in [k for k in plain if k in self.aliases]:
             dotted[self.aliases[key]] = plain.pop(key)
         files = list(config_files)
-        if "run" in allowed and "run" not in plain:
-            raise UserError(f"'{self.name} {command}' needs run=<run dir> (or run=latest)")
+        cfg = load_config(self.config_cls, files, dotted)  # the user's files and overrides, checked before any work
+        runs_dir = cfg.train.runs_dir
         for key in ("run", "resume"):
             if key in plain:
-                plain[key] = open_run(plain[key], self.name, dotted.get("train.runs_dir", "runs"))
-                files.insert(0, plain[key] / "config.yaml")
-        cfg = load_config(self.config_cls, files, dotted)
+                plain[key] = Run.open(plain[key], self.name, runs_dir)
+                files.insert(0, plain[key].config)
+        for key in spec.required:
+            if key not in plain:
+                raise UserError(f"{self.name} {command} needs {key}={self.hints.get(key, HINTS.get(key, '...'))}")
+        if command == "train" and cfg.train.run_name and "resume" not in plain:
+            named = Run.named(runs_dir, self.name, cfg.train.run_name)
+            if named.config.is_file():  # the same command again continues the named run
+                plain["resume"] = named
+                files.insert(0, named.config)
+        if len(files) > len(config_files):
+            cfg = load_config(self.config_cls, files, dotted)
         if hasattr(getattr(cfg, "data", None), "max_pixels"):
             set_max_pixels(cfg.data.max_pixels)
-        named = Path(cfg.train.runs_dir) / self.name / (cfg.train.run_name or "")
-        if command == "train" and cfg.train.run_name and "resume" not in plain and (named / "config.yaml").is_file():
-            plain["resume"] = named  # the same command again continues the named run
-            cfg = load_config(self.config_cls, [named / "config.yaml", *files], dotted)
         if command == "train" and cfg.train.strategy == "multi_worker":
             multi_worker.strategy()  # TensorFlow needs it before any other TF work
         return getattr(self, command)(cfg, plain)
 
     def train_dir(self, cfg, args):
-        """Where `train` writes: the resumed run, `<runs_dir>/<app>/<train.run_name>`, or a new timestamped run;
+        """The Run `train` writes: the resumed run, `<runs_dir>/<app>/<train.run_name>`, or a new timestamped run;
         on a multi-worker run's non-chief workers, a temporary folder."""
         if cfg.train.strategy == "multi_worker" and not multi_worker.is_chief():
-            return multi_worker.scratch_dir(args.get("resume"))
-        return args.get("resume") or new_run_dir(cfg.train.runs_dir, self.name, cfg.train.run_name)
+            return multi_worker.scratch_run(args.get("resume"))
+        run = args.get("resume") or Run.create(cfg.train.runs_dir, self.name, cfg.train.run_name)
+        return run.started(self.name, "train")
 
     @staticmethod
     def eval_split(args):
@@ -75,17 +112,17 @@ class App:
             raise UserError(f"split must be val or test, got '{split}'")
         return split
 
-    def trained_model(self, run, compile=True):
-        """The run's final model, loaded with safe_mode (no arbitrary code); `compile=False` leaves out its
-        training loss and metrics."""
-        path = Path(run) / "model.keras"
+    def trained_model(self, run):
+        """The run's final model, loaded with safe_mode (no arbitrary code) and without its training loss and
+        metrics (evaluation, prediction and export need only the network)."""
+        path = run.model
         if not path.is_file():
             raise UserError(f"run {run} has no trained model (model.keras); finish it with: "
                             f"keras-suite {self.name} train resume={run}")
         if not zipfile.is_zipfile(path):
             raise UserError(f"cannot load {path}: not a .keras file (damaged or not a zip archive)")
         try:
-            return keras.saving.load_model(path, safe_mode=True, compile=compile)
+            return keras.saving.load_model(path, safe_mode=True, compile=False)
         except Exception as e:  # noqa: BLE001 - a damaged, foreign or unsafe file: one line, not a traceback
             text = str(e).strip()
             if "arbitrary code" in text:
@@ -98,10 +135,21 @@ class App:
         """`<export.out_dir>/<app>/<export.name or run name>`, refused if it holds files (unless overwrite); checked
         with the formats before any work."""
         for fmt in cfg.export.formats:
-            EXPORTERS.get(fmt)
-        name = cfg.export.name or Path(run).name
+            exporting.EXPORTERS.get(fmt)
+        name = cfg.export.name or run.name
         if Path(name).name != name or name in (".", ".."):
             raise UserError(f"export.name must be a plain folder name, got '{name}'")
         target = Path(cfg.export.out_dir) / self.name / name
-        check_target(target, cfg.export.overwrite)
+        exporting.check_target(target, cfg.export.overwrite)
+        return target
+
+    def export(self, cfg, args):
+        """Export the run's model in every format of `export.formats`: the app's `serving` gives what to serve
+        and the samples to check it on."""
+        run = args["run"]
+        target = self.export_target(cfg, run)
+        serving, metadata = self.serving(cfg, run)
+        report = exporting.export(serving, target, cfg.export, {"app": self.name, **metadata, "run": str(run)})
+        print(exporting.format_report(report))
+        print(f"exported to {target}")
         return target

@@ -13,6 +13,7 @@ import random
 import re
 from pathlib import Path
 
+from keras_suite.data.sources import parse_source
 from keras_suite.errors import UserError
 
 _SPEAKER = re.compile(r"^\*\*(.+?)\*\*\s*$")
@@ -89,12 +90,13 @@ def read_text_file(path):
 
 def load_corpus(spec):
     """Text for `spec`: an embedded name, `tfds:<name>` (e.g. tiny_shakespeare) or a path to a UTF-8 file."""
-    if spec in EMBEDDED:
-        text = EMBEDDED[spec]()
-    elif spec.startswith("tfds:"):
-        text = _tfds_text(spec[len("tfds:"):])
+    src = parse_source(spec, tuple(EMBEDDED), ("tfds", "file"), key="data.corpus")
+    if src.kind == "builtin":
+        text = EMBEDDED[src.value]()
+    elif src.kind == "tfds":
+        text = _tfds_text(src.value)
     else:
-        text = read_text_file(spec)
+        text = read_text_file(src.value)
     if not text.strip():
         raise UserError(f"corpus '{spec}' is empty")
     return text

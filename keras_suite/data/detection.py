@@ -14,9 +14,10 @@ import tensorflow as tf
 from PIL import Image
 
 from keras_suite.data.scenes import make_detection_scenes
+from keras_suite.data.sources import parse_source
 from keras_suite.detection.targets import assign_targets
 from keras_suite.errors import UserError
-from keras_suite.images import image_files, read_rgb
+from keras_suite.visuals.images import image_files, read_rgb
 
 DetectionSplit = collections.namedtuple("DetectionSplit", "images boxes classes")
 DetectionSplits = collections.namedtuple("DetectionSplits", "train val test class_names")
@@ -88,13 +89,13 @@ def folder_split(root, num_classes, size, missing_labels="error"):
     return DetectionSplit(np.stack(images), boxes, classes)
 
 
-def _tfds(cfg, name):
+def _tfds(name, image_size, counts, data_dir, download):
     import tensorflow_datasets as tfds
 
     if name not in ("voc/2007", "coco/2017"):
         raise UserError(f"tfds source '{name}' has no detection mapping; use tfds:voc/2007 or tfds:coco/2017")
-    builder = tfds.builder(name, data_dir=cfg.data_dir)
-    if cfg.download:
+    builder = tfds.builder(name, data_dir=data_dir)
+    if download:
         builder.download_and_prepare()
     names = tuple(builder.info.features["objects"]["label"].names)
 
@@ -102,38 +103,36 @@ def _tfds(cfg, name):
         ds = builder.as_dataset(split=spec)
         images, boxes, classes = [], [], []
         for example in tfds.as_numpy(ds.take(limit) if limit else ds):
-            images.append(_resize(example["image"], cfg.image_size))
+            images.append(_resize(example["image"], image_size))
             yxyx = example["objects"]["bbox"].reshape(-1, 4)
             boxes.append(yxyx[:, [1, 0, 3, 2]].astype(np.float32))
             classes.append(example["objects"]["label"].astype(np.int32))
         return DetectionSplit(np.stack(images), boxes, classes)
 
-    val = "validation"
     test = "test" if "test" in builder.info.splits and name != "coco/2017" else "validation"
-    return DetectionSplits(split("train", cfg.num_train), split(val, cfg.num_val), split(test, cfg.num_test), names)
+    return DetectionSplits(*(split(spec, n) for spec, n in zip(("train", "validation", test), counts)), names)
 
 
-def load_detection(cfg):
-    """DetectionSplits for `data.source`: synthetic | folder:<root> (root/train, root/val, root/test) |
-    tfds:voc/2007 | tfds:coco/2017."""
-    source = cfg.source
-    if source == "synthetic":
-        def split(count, seed):
-            images, boxes, classes = make_detection_scenes(count, cfg.image_size, seed, cfg.max_objects)
-            return DetectionSplit(images, [b / cfg.image_size for b in boxes], classes)
+def load_detection(source="synthetic", image_size=128, num_train=4000, num_val=200, num_test=300, max_objects=4,
+                   class_names=(), missing_labels="error", data_dir=None, download=False, seed=0):
+    """DetectionSplits of `source`: synthetic digit scenes (`num_*` of each split, up to `max_objects` digits),
+    folder:<root> (root/train, root/val, root/test with YOLO labels and `class_names`), tfds:voc/2007 or
+    tfds:coco/2017 (`num_*` examples of each split, 0 for all)."""
+    src = parse_source(source, ("synthetic",), ("tfds", "folder"))
+    counts = (num_train, num_val, num_test)
+    if src.kind == "builtin":
+        def split(count, offset):
+            images, boxes, classes = make_detection_scenes(count, image_size, seed + offset, max_objects)
+            return DetectionSplit(images, [b / image_size for b in boxes], classes)
 
-        return DetectionSplits(split(cfg.num_train, cfg.seed), split(cfg.num_val, cfg.seed + 1),
-                               split(cfg.num_test, cfg.seed + 2), DIGIT_NAMES)
-    if source.startswith("tfds:"):
-        return _tfds(cfg, source[len("tfds:"):])
-    if source.startswith("folder:"):
-        root = Path(source[len("folder:"):])
-        if not cfg.class_names:
-            raise UserError("a folder source needs data.class_names=<name,name,...> (class 0 first)")
-        parts = [folder_split(root / part, len(cfg.class_names), cfg.image_size, cfg.missing_labels)
-                 for part in ("train", "val", "test")]
-        return DetectionSplits(*parts, tuple(cfg.class_names))
-    raise UserError(f"unknown data.source '{source}'; use synthetic, folder:<root> or tfds:voc/2007|coco/2017")
+        return DetectionSplits(*(split(n, offset) for n, offset in zip(counts, (0, 1, 2))), DIGIT_NAMES)
+    if src.kind == "tfds":
+        return _tfds(src.value, image_size, counts, data_dir, download)
+    if not class_names:
+        raise UserError("a folder source needs data.class_names=<name,name,...> (class 0 first)")
+    parts = [folder_split(Path(src.value) / part, len(class_names), image_size, missing_labels)
+             for part in ("train", "val", "test")]
+    return DetectionSplits(*parts, tuple(class_names))
 
 
 def padded(split, max_boxes):

@@ -11,8 +11,9 @@ import numpy as np
 import tensorflow as tf
 
 from keras_suite.data.faces import face_dataset
+from keras_suite.data.sources import parse_source
 from keras_suite.errors import UserError
-from keras_suite.images import image_files, read_rgb
+from keras_suite.visuals.images import image_files, read_rgb
 
 FaceSplit = collections.namedtuple("FaceSplit", "images labels names")
 FaceSplits = collections.namedtuple("FaceSplits", "train val test")
@@ -33,20 +34,15 @@ def _to_uint8(image, size, crop):
     return np.round(prepare_faces(image[None], size, crop).numpy()[0]).clip(0, 255).astype(np.uint8)
 
 
-def _synthetic(cfg):
-    def split(count, offset, name):
-        if count < 2:
-            raise UserError(f"data.{name} must be >= 2, got {count}")
-        images, ids = face_dataset(range(offset, offset + count), cfg.images_per_identity, cfg.image_size, cfg.seed)
+def _synthetic(counts, images_per_identity, image_size, seed):
+    def split(count, offset):
+        images, ids = face_dataset(range(offset, offset + count), images_per_identity, image_size, seed)
         return FaceSplit(images, ids - offset, [f"synthetic-{offset + i}" for i in range(count)])
 
-    if cfg.images_per_identity < 2:
-        raise UserError(f"data.images_per_identity must be >= 2, got {cfg.images_per_identity}")
-    return FaceSplits(split(cfg.identities, 0, "identities"), split(cfg.val_identities, VAL_OFFSET, "val_identities"),
-                      split(cfg.test_identities, TEST_OFFSET, "test_identities"))
+    return FaceSplits(*(split(n, offset) for n, offset in zip(counts, (0, VAL_OFFSET, TEST_OFFSET))))
 
 
-def _by_identity(cfg, items):
+def _by_identity(items, val_fraction, test_fraction, seed):
     """Split (identity name, image) pairs by identity into FaceSplits."""
     groups = collections.defaultdict(list)
     for name, image in items:
@@ -54,9 +50,9 @@ def _by_identity(cfg, items):
     names = sorted(groups)
     if len(names) < 3:
         raise UserError(f"need >= 3 identities to split into train/val/test, found {len(names)}")
-    order = np.random.default_rng(cfg.seed).permutation(len(names))
-    n_val = max(1, round(cfg.val_fraction * len(names)))
-    n_test = max(1, round(cfg.test_fraction * len(names)))
+    order = np.random.default_rng(seed).permutation(len(names))
+    n_val = max(1, round(val_fraction * len(names)))
+    n_test = max(1, round(test_fraction * len(names)))
     parts = [order[n_val + n_test:], order[:n_val], order[n_val:n_val + n_test]]
 
     def split(members):
@@ -68,7 +64,7 @@ def _by_identity(cfg, items):
     return FaceSplits(*(split(p) for p in parts))
 
 
-def folder_items(root, cfg):
+def folder_items(root, image_size, crop=1.0, max_pixels=None):
     """(identity, uint8 face) for every image of `root/<identity>/`; any unreadable image is an error naming it."""
     root = Path(root)
     if not root.is_dir():
@@ -81,17 +77,17 @@ def folder_items(root, cfg):
         paths = image_files(folder)
         if not paths:
             raise UserError(f"identity folder {folder} has no images (*.jpg, *.png)")
-        items += [(folder.name, _to_uint8(read_rgb(p, cfg.max_pixels), cfg.image_size, cfg.crop)) for p in paths]
+        items += [(folder.name, _to_uint8(read_rgb(p, max_pixels), image_size, crop)) for p in paths]
     return items
 
 
-def _tfds(cfg, name):
+def _tfds(name, image_size, crop, data_dir, download):
     import tensorflow_datasets as tfds
 
     if name != "lfw":
         raise UserError(f"tfds source '{name}' has no face mapping; use tfds:lfw")
-    ds = tfds.load("lfw", split="train", data_dir=cfg.data_dir, download=cfg.download)
-    return [(example["label"].decode("utf-8"), _to_uint8(example["image"], cfg.image_size, cfg.crop))
+    ds = tfds.load("lfw", split="train", data_dir=data_dir, download=download)
+    return [(example["label"].decode("utf-8"), _to_uint8(example["image"], image_size, crop))
             for example in tfds.as_numpy(ds)]
 
 
@@ -107,25 +103,26 @@ def drop_small_identities(split, min_images):
     return FaceSplit(split.images[mask], labels, [split.names[i] for i in keep]), len(ids) - len(keep)
 
 
-def load_faces(cfg):
-    """FaceSplits for `data.source`: synthetic | tfds:lfw | folder:<root>."""
-    if not 0 < cfg.crop <= 1:
-        raise UserError(f"data.crop must be in (0, 1], got {cfg.crop}")
-    if cfg.image_size < 8:
-        raise UserError(f"data.image_size must be >= 8, got {cfg.image_size}")
-    source = cfg.source
-    if source == "synthetic":
-        splits = _synthetic(cfg)
-    elif source.startswith("tfds:"):
-        splits = _by_identity(cfg, _tfds(cfg, source[len("tfds:"):]))
-    elif source.startswith("folder:"):
-        splits = _by_identity(cfg, folder_items(source[len("folder:"):], cfg))
+def load_faces(source="synthetic", image_size=48, crop=1.0, identities=300, val_identities=50, test_identities=100,
+               images_per_identity=12, val_fraction=0.1, test_fraction=0.2, min_images=0, max_pixels=None,
+               data_dir=None, download=False, seed=0):
+    """FaceSplits of `source`: synthetic (`identities`, `val_identities`, `test_identities` of
+    `images_per_identity` each), tfds:lfw or folder:<root> (identities split by `val_fraction`, `test_fraction`).
+    Faces are the central `crop` of each image resized to `image_size`; with `min_images`, training identities
+    with fewer images are dropped."""
+    src = parse_source(source, ("synthetic",), ("tfds", "folder"))
+    if src.kind == "builtin":
+        splits = _synthetic((identities, val_identities, test_identities), images_per_identity, image_size, seed)
+    elif src.kind == "tfds":
+        splits = _by_identity(_tfds(src.value, image_size, crop, data_dir, download), val_fraction, test_fraction,
+                              seed)
     else:
-        raise UserError(f"unknown data.source '{source}'; use synthetic, tfds:lfw or folder:<root>")
-    if cfg.min_images > 0:
-        train, dropped = drop_small_identities(splits.train, cfg.min_images)
+        splits = _by_identity(folder_items(src.value, image_size, crop, max_pixels), val_fraction, test_fraction,
+                              seed)
+    if min_images > 0:
+        train, dropped = drop_small_identities(splits.train, min_images)
         if dropped:
-            print(f"data: dropped {dropped} training identities with fewer than {cfg.min_images} images "
+            print(f"data: dropped {dropped} training identities with fewer than {min_images} images "
                   f"({len(train.names)} kept)")
         splits = splits._replace(train=train)
     return splits

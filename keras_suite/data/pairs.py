@@ -15,6 +15,7 @@ import tensorflow as tf
 
 from keras_suite.data.dates import date_pairs
 from keras_suite.data.numbers import number_pairs
+from keras_suite.data.sources import parse_source
 from keras_suite.data.tokenizer import END_ID, START_ID
 from keras_suite.errors import UserError
 
@@ -77,17 +78,17 @@ def _tfds_pairs(name):
     return read("train"), read("validation"), read("test")
 
 
-def load_pairs(data_cfg):
-    """(train, validation, test) lists of (source, target) strings for `data_cfg.source`."""
-    spec = data_cfg.source
-    if spec in EMBEDDED:
-        d = data_cfg
-        pairs = EMBEDDED[spec](d.train_examples + 2 * (d.val_examples + d.test_examples), d.seed)
-        return split_unseen(pairs, d.train_examples, d.val_examples, d.test_examples)
-    if spec.startswith("tfds:"):
-        return _tfds_pairs(spec[len("tfds:"):])
-    path = spec[len("tsv:"):] if spec.startswith("tsv:") else spec
-    return _split(read_tsv(path), data_cfg.val_fraction, data_cfg.test_fraction, data_cfg.seed)
+def load_pairs(source="dates", train_examples=20000, val_examples=1000, test_examples=1000, val_fraction=0.05,
+               test_fraction=0.05, seed=0):
+    """(train, validation, test) lists of (source, target) strings of `source`: an embedded task (`*_examples`
+    pairs of each split), tsv:<file> (split by `val_fraction`, `test_fraction`) or tfds:<name>[/<config>]."""
+    src = parse_source(source, tuple(EMBEDDED), ("tfds", "tsv"))
+    if src.kind == "builtin":
+        pairs = EMBEDDED[src.value](train_examples + 2 * (val_examples + test_examples), seed)
+        return split_unseen(pairs, train_examples, val_examples, test_examples)
+    if src.kind == "tfds":
+        return _tfds_pairs(src.value)
+    return _split(read_tsv(src.value), val_fraction, test_fraction, seed)
 
 
 def encode_pairs(pairs, source_tok, target_tok):

@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from keras_suite.data.sources import parse_source
 from keras_suite.errors import UserError
-from keras_suite.images import input_images, read_rgb
+from keras_suite.visuals.images import input_images, read_rgb
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 CONTENT = ("astronaut", "chelsea", "coffee", "rocket", "china", "flower", "cat", "retina", "immunohistochemistry")
@@ -89,22 +90,21 @@ def random_crops(images, size, count, seed):
     return out
 
 
-def content_images(source, data_dir=None, download=False, limit=0):
-    """Content photos for training: builtin (the shipped photos), folder:<dir>, or tfds:coco/2017."""
-    if source == "builtin":
+def content_images(source="builtin", data_dir=None, download=False, limit=0):
+    """Content photos for training: builtin (the shipped photos), folder:<dir>, or tfds:coco/2017 (at most
+    `limit` photos of a folder or tfds set; 0: all)."""
+    src = parse_source(source, ("builtin",), ("folder", "tfds"))
+    if src.kind == "builtin":
         return [builtin_image(n) for n in CONTENT]
-    if source.startswith("folder:"):
-        images = [read_rgb(p) for p in input_images(source[len("folder:"):])]
+    if src.kind == "folder":
+        images = [read_rgb(p) for p in input_images(src.value)]
         return images[:limit] if limit else images
-    if source.startswith("tfds:"):
-        import tensorflow_datasets as tfds
+    import tensorflow_datasets as tfds
 
-        name = source[len("tfds:"):]
-        try:
-            ds = tfds.load(name, split="train", data_dir=data_dir, download=download)
-        except Exception as e:  # noqa: BLE001 - tfds raises many kinds for a dataset that is not there
-            raise UserError(f"cannot load tfds dataset '{name}' ({str(e).splitlines()[0][:160]}); prepare it "
-                            f"first or set data.download=true") from None
-        ds = ds.take(limit) if limit else ds
-        return [np.asarray(example["image"]) for example in tfds.as_numpy(ds)]
-    raise UserError(f"unknown data.source '{source}'; use builtin, folder:<dir> or tfds:coco/2017")
+    try:
+        ds = tfds.load(src.value, split="train", data_dir=data_dir, download=download)
+    except Exception as e:  # noqa: BLE001 - tfds raises many kinds for a dataset that is not there
+        raise UserError(f"cannot load tfds dataset '{src.value}' ({str(e).splitlines()[0][:160]}); prepare it "
+                        f"first or set data.download=true") from None
+    ds = ds.take(limit) if limit else ds
+    return [np.asarray(example["image"]) for example in tfds.as_numpy(ds)]

@@ -5,7 +5,7 @@ import json
 import keras
 import numpy as np
 
-OOV = "[UNK]"
+OOV, OOV_ID = "[UNK]", 0
 
 
 class CharVocabulary:

@@ -42,3 +42,13 @@ def kmeans_anchors(wh, k, seed=0, iterations=300):
                 centroids[j] = np.median(members, axis=0)
     centroids = centroids[np.argsort(centroids.prod(axis=1))]
     return centroids, float(wh_iou(wh, centroids).max(axis=1).mean())
+
+
+def per_scale_anchors(anchors, anchors_per_scale, scales):
+    """The flat (w, h) `anchors`, smallest first, dealt to `scales` scales, `anchors_per_scale` each, smallest
+    stride first."""
+    if len(anchors) != scales * anchors_per_scale or np.any(np.asarray(anchors, np.float64) <= 0):
+        raise ValueError(f"model.anchors needs {scales * anchors_per_scale} positive (w, h) pairs ({scales} scales x "
+                         f"{anchors_per_scale}), got {[list(a) for a in anchors]}")
+    n = anchors_per_scale
+    return [np.asarray(anchors[i * n:(i + 1) * n], np.float64) for i in range(scales)]

@@ -55,14 +55,14 @@ class YoloLoss(keras.losses.Loss):
     `y_pred` the raw head (N, P, 5 + C). `max_boxes` bounds the ground truth compared for ignoring.
     """
 
-    def __init__(self, image_size, strides, anchors, num_classes, box_loss="ciou", box_weight=5.0,
+    def __init__(self, image_size, strides, anchors, num_classes, box="ciou", box_weight=5.0,
                  object_weight=1.0, noobj_weight=1.0, class_weight=1.0, ignore_iou=0.5, max_boxes=100,
                  name="yolo_loss", **kwargs):
         super().__init__(name=name, **kwargs)
-        if box_loss not in BOX_LOSSES:
-            raise ValueError(f"box_loss must be one of {', '.join(BOX_LOSSES)}, got '{box_loss}'")
+        if box not in BOX_LOSSES:
+            raise ValueError(f"box must be one of {', '.join(BOX_LOSSES)}, got '{box}'")
         self.grid = AnchorGrid(image_size, strides, anchors)
-        self.num_classes, self.box_loss = num_classes, box_loss
+        self.num_classes, self.box = num_classes, box
         self.box_weight, self.object_weight, self.noobj_weight = box_weight, object_weight, noobj_weight
         self.class_weight, self.ignore_iou, self.max_boxes = class_weight, ignore_iou, max_boxes
 
@@ -72,7 +72,7 @@ class YoloLoss(keras.losses.Loss):
         boxes, obj_logit, cls_logit = self.grid.decode(y_pred)
         positive = y_true[..., 4] > 0.5
         pred_xyxy, true_xyxy = cxcywh_to_xyxy(boxes), cxcywh_to_xyxy(y_true[..., :4])
-        overlap = (complete_iou if self.box_loss == "ciou" else generalized_iou)(pred_xyxy, true_xyxy)
+        overlap = (complete_iou if self.box == "ciou" else generalized_iou)(pred_xyxy, true_xyxy)
         # The ground truth of each image: its (at most max_boxes) assigned positions.
         k = min(self.max_boxes, self.grid.positions)
         objectness, index = tf.math.top_k(y_true[..., 4], k=k)
@@ -94,6 +94,6 @@ class YoloLoss(keras.losses.Loss):
 
     def get_config(self):
         return {**super().get_config(), **self.grid.get_config(), "num_classes": self.num_classes,
-                "box_loss": self.box_loss, "box_weight": self.box_weight, "object_weight": self.object_weight,
+                "box": self.box, "box_weight": self.box_weight, "object_weight": self.object_weight,
                 "noobj_weight": self.noobj_weight, "class_weight": self.class_weight, "ignore_iou": self.ignore_iou,
                 "max_boxes": self.max_boxes}

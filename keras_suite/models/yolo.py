@@ -32,21 +32,19 @@ def head_prior(size, anchors, num_classes, objects_per_image):
     return np.tile(row, anchors)
 
 
-def build_yolo(image_size, num_classes, anchors_per_scale, strides=(8, 16, 32), backbone="csp", width=16,
-               depth=1, objects_per_image=4.0):
+def build_yolo(image_size, num_classes, strides=(8, 16, 32), anchors_per_scale=2, backbone="csp", width=16, depth=1,
+               objects_per_image=4.0):
     """(image_size, image_size, 3) pixels in [0, 255] -> raw head (N, P, 5 + C), float32.
 
     The backbone halves the resolution 5 times (widths `width` x 1, 2, 4, 8, 16); the pyramid takes the
     stages at `strides` (a subset of 4, 8, 16, 32), merges them top-down (upsample, concatenate, CSP)
-    and predicts len(anchors_per_scale[i]) boxes per cell at scale i. `objects_per_image` sets the
+    and predicts `anchors_per_scale` boxes per cell at every scale. `objects_per_image` sets the
     objectness prior of the head (`head_prior`).
     """
     if backbone not in BACKBONES:
         raise ValueError(f"model.backbone must be one of {', '.join(BACKBONES)}, got '{backbone}'")
-    if len(anchors_per_scale) != len(strides) or not set(strides) <= {4, 8, 16, 32} or list(strides) != sorted(
-            set(strides)):
-        raise ValueError(f"model.strides must be an ascending subset of 4, 8, 16, 32 with one anchor list each, got "
-                         f"strides {list(strides)} and {len(anchors_per_scale)} anchor lists")
+    if not set(strides) <= {4, 8, 16, 32} or list(strides) != sorted(set(strides)):
+        raise ValueError(f"model.strides must be an ascending subset of 4, 8, 16, 32, got {list(strides)}")
     if image_size % max(strides):
         raise ValueError(f"data.image_size {image_size} must be divisible by the largest stride {max(strides)}")
     inputs = keras.Input((image_size, image_size, 3), name="images")
@@ -73,7 +71,7 @@ def build_yolo(image_size, num_classes, anchors_per_scale, strides=(8, 16, 32), 
             f = CSPBlock(f.shape[-1], depth=depth, shortcut=False, name=f"p{stride}_csp")(
                 keras.layers.Concatenate(name=f"p{stride}_cat")([up, f]))
         top = (f, stride)
-        b = len(anchors_per_scale[list(strides).index(stride)])
+        b = anchors_per_scale
         size = image_size // stride
         head = keras.layers.Conv2D(b * (5 + num_classes), 1, name=f"head{stride}", dtype="float32")
         raw = head(f)

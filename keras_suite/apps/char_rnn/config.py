@@ -2,35 +2,36 @@
 
 import dataclasses
 
-from keras_suite.config import ExportConfig, TrainConfig
+from keras_suite.config import ExportConfig, TrainConfig, setting
+from keras_suite.models.char_rnn import CELLS
 
 
 @dataclasses.dataclass
 class DataConfig:
     corpus: str = "shakespeare"
-    seq_length: int = 100
-    val_fraction: float = 0.05
+    seq_length: int = setting(100, ge=1)
+    val_fraction: float = setting(0.05, lt=1)
 
 
 @dataclasses.dataclass
 class ModelConfig:
-    cell: str = "lstm"
-    embedding_dim: int = 64
-    units: int = 256
-    layers: int = 2
-    dropout: float = 0.0
+    cell: str = setting("lstm", choices=tuple(CELLS))
+    embedding_dim: int = setting(64, ge=1)
+    units: int = setting(256, ge=1)
+    layers: int = setting(2, ge=1)
+    dropout: float = setting(0.0, lt=1)
 
 
 @dataclasses.dataclass
 class GenerateConfig:
     prime: str = "ROMEO:"
-    length: int = 500
+    length: int = setting(500, ge=1)
     temperature: float = 0.8
     top_k: int = 0
-    top_p: float = 1.0
+    top_p: float = setting(1.0, gt=0, le=1)
     seed: int = 0
     preview_temperatures: tuple[float, ...] = (0.5, 0.8, 1.0)
-    preview_length: int = 300
+    preview_length: int = setting(300, ge=1)
 
 
 def _train_defaults():

@@ -1,6 +1,7 @@
 """YOLO object detection: train, evaluate (COCO mAP, PR curves), predict (boxes drawn on PNGs), export
 (NMS inside the SavedModel and the TFLite files), anchors (k-means on the training boxes)."""
 
+import dataclasses
 from pathlib import Path
 
 import keras
@@ -8,23 +9,24 @@ import numpy as np
 import tensorflow as tf
 
 from keras_suite import export as exporting
-from keras_suite.apps.base import APPS, App
+from keras_suite.apps.base import APPS, EVALUATE, EXPORT, EXPORT_ALIASES, PREDICT, TRAIN, App, Command
 from keras_suite.apps.detection.config import DetectionConfig
+from keras_suite.config import arguments
 from keras_suite.data.detection import augmenter, detection_batches, load_detection
-from keras_suite.detection.anchors import kmeans_anchors
+from keras_suite.detection.anchors import kmeans_anchors, per_scale_anchors
 from keras_suite.detection.grid import AnchorGrid
 from keras_suite.detection.postprocess import detect
 from keras_suite.errors import UserError
-from keras_suite.images import input_images, read_rgb, write_png
+from keras_suite.files import write_json
 from keras_suite.losses.yolo import YoloLoss
 from keras_suite.metrics.mean_average_precision import box_iou, evaluate_detections
 from keras_suite.models.yolo import build_yolo
-from keras_suite.overlay import draw_boxes
-from keras_suite.overlay import grid as picture_grid
-from keras_suite.plots import precision_recall_figure
-from keras_suite.previews import ImagePreview
-from keras_suite.runs import write_json
-from keras_suite.train import fit
+from keras_suite.training.trainer import fit
+from keras_suite.visuals.images import input_images, read_rgb, write_png
+from keras_suite.visuals.overlay import draw_boxes
+from keras_suite.visuals.overlay import grid as picture_grid
+from keras_suite.visuals.plots import precision_recall_figure
+from keras_suite.visuals.previews import ImagePreview
 
 
 def training_boxes_wh(split):
@@ -36,47 +38,44 @@ def training_boxes_wh(split):
 
 
 def choose_anchors(cfg, split):
-    """Per-scale anchors: the configured ones, or k-means (IoU distance) on the training boxes, sorted by
-    area and dealt to the scales smallest first. The chosen anchors are saved in the run's config."""
+    """The configured anchors, or k-means (IoU distance) on the training boxes sorted by area, written into the
+    config (so they are saved with the run)."""
     m = cfg.model
-    k = len(m.strides) * m.anchors_per_scale
-    if m.anchors:
-        anchors = np.asarray(m.anchors, np.float64)
-        if anchors.shape != (k, 2) or np.any(anchors <= 0):
-            raise UserError(f"model.anchors needs {k} positive (w, h) pairs ({len(m.strides)} scales x "
-                            f"{m.anchors_per_scale}), got {m.anchors}")
-    else:
-        anchors, mean_iou = kmeans_anchors(training_boxes_wh(split), k, seed=cfg.data.seed)
+    if not m.anchors:
+        anchors, mean_iou = kmeans_anchors(training_boxes_wh(split), len(m.strides) * m.anchors_per_scale,
+                                           seed=cfg.data.seed)
         print(f"anchors by k-means on the training boxes (mean best IoU {mean_iou:.3f}): "
               f"{np.round(anchors, 4).tolist()}")
         m.anchors = tuple(tuple(round(float(v), 5) for v in a) for a in anchors)
-    return per_scale_anchors(m)
 
 
-def per_scale_anchors(model_cfg):
-    """`model.anchors` dealt to the scales, `anchors_per_scale` each, smallest stride first."""
-    n = model_cfg.anchors_per_scale
-    return [np.asarray(model_cfg.anchors[i * n:(i + 1) * n]) for i in range(len(model_cfg.strides))]
-
-
-def make_grid(cfg, per_scale):
+def make_grid(cfg):
+    """The anchor grid of the run's anchors, strides and input size."""
+    m = cfg.model
     try:
-        return AnchorGrid(cfg.data.image_size, cfg.model.strides, per_scale)
+        return AnchorGrid(cfg.data.image_size, m.strides, per_scale_anchors(m.anchors, m.anchors_per_scale,
+                                                                            len(m.strides)))
     except ValueError as e:
         raise UserError(str(e)) from None
 
 
-def build(cfg, num_classes, per_scale, objects_per_image):
-    m, lc = cfg.model, cfg.loss
+def build(cfg, num_classes, grid, objects_per_image):
+    network = dataclasses.asdict(cfg.model)
+    network.pop("anchors")  # the grid's and the loss's; the network needs only their number per scale
+    terms = dataclasses.asdict(cfg.loss)
+    terms.pop("extra_iou")  # target assignment's (in the data pipeline)
     try:
-        model = build_yolo(cfg.data.image_size, num_classes, per_scale, m.strides, m.backbone, m.width, m.depth,
-                           objects_per_image)
-        loss = YoloLoss(cfg.data.image_size, m.strides, [a.tolist() for a in per_scale], num_classes, lc.box,
-                        lc.box_weight, lc.object_weight, lc.noobj_weight, lc.class_weight, lc.ignore_iou,
-                        cfg.data.max_boxes)
+        model = build_yolo(cfg.data.image_size, num_classes, objects_per_image=objects_per_image, **network)
     except ValueError as e:
         raise UserError(str(e)) from None
+    loss = YoloLoss(grid.image_size, grid.strides, [a.tolist() for a in grid.anchors], num_classes,
+                    max_boxes=cfg.data.max_boxes, **terms)
     return model, loss, []
+
+
+def load_data(cfg, **counts):
+    """The splits of `data.source`; `counts` (num_train=...) replace the configured sizes of synthetic splits."""
+    return load_detection(**arguments(cfg.data, load_detection, **counts))
 
 
 def serve(model, grid, images, dynamic, dc, score_threshold):
@@ -161,19 +160,16 @@ class DetectionApp(App):
     name = "detection"
     description = "YOLO object detection (COCO mAP@0.5 and @[.5:.95]; boxes drawn on PNGs; NMS in the export)"
     config_cls = DetectionConfig
-    commands = {"train": {"resume"}, "evaluate": {"run", "split"}, "predict": {"run", "image", "out"},
-                "export": {"run", "formats", "name", "overwrite"}, "anchors": {"k"}}
-    aliases = {"formats": "export.formats", "name": "export.name", "overwrite": "export.overwrite"}
-
-    def _run_grid(self, cfg):
-        return make_grid(cfg, per_scale_anchors(cfg.model))
+    commands = {"train": TRAIN, "evaluate": EVALUATE, "predict": PREDICT, "export": EXPORT,
+                "anchors": Command("k-means (IoU distance) anchors from the training boxes", optional=("k",))}
+    aliases = EXPORT_ALIASES
 
     def train(self, cfg, args):
-        splits = load_detection(cfg.data)
+        splits = load_data(cfg)
         names = splits.class_names
         cfg.data.class_names = tuple(names)
-        per_scale = choose_anchors(cfg, splits.train)
-        grid = make_grid(cfg, per_scale)
+        choose_anchors(cfg, splits.train)
+        grid = make_grid(cfg)
         run = self.train_dir(cfg, args)
         print(f"run directory: {run}\n{len(splits.train.images)} training images, {len(names)} classes, "
               f"{grid.positions} anchor positions over grids {grid.sizes}")
@@ -185,19 +181,18 @@ class DetectionApp(App):
                                    extra_iou=cfg.loss.extra_iou)
         monitor = MapMonitor(grid, splits.val, len(names), cfg.detect, tc.batch_size)
         previews = ImagePreview(lambda m: preview(m, grid, splits.val, names, cfg.detect, cfg.detect.preview_images),
-                                run, Path(run) / "logs", name="boxes", every=tc.preview_every)
+                                run, name="boxes", every=tc.preview_every)
         objects = max(1.0, float(np.mean([len(b) for b in splits.train.boxes])))
-        fit(cfg, run, lambda: build(cfg, len(names), per_scale, objects), train_ds, val_ds, [monitor, previews])
-        print(f"done: model {Path(run) / 'model.keras'}, previews {Path(run) / 'previews'} (left: ground truth, "
-              f"right: predictions); tensorboard --logdir {Path(run).parent}")
+        fit(cfg, run, lambda: build(cfg, len(names), grid, objects), train_ds, val_ds, [monitor, previews])
+        print(f"done: model {run.model}, previews {run.previews} (left: ground truth, right: predictions); "
+              f"tensorboard --logdir {run.path.parent}")
         return run
 
     def evaluate(self, cfg, args):
         split_name = self.eval_split(args)
         run = args["run"]
-        model, grid = self.trained_model(run), self._run_grid(cfg)
-        splits = load_detection(cfg.data)
-        split, names = getattr(splits, split_name), cfg.data.class_names
+        model, grid = self.trained_model(run), make_grid(cfg)
+        split, names = getattr(load_data(cfg), split_name), cfg.data.class_names
         dets = predictions(model, grid, split.images, cfg.detect, cfg.detect.eval_score_threshold,
                            cfg.train.batch_size)
         scores = evaluate_detections(dets, ground_truth(split, grid.image_size), len(names))
@@ -209,21 +204,19 @@ class DetectionApp(App):
         print("  ".join(f"{k} {v:.4f}" if v is not None else f"{k} -" for k, v in summary.items()))
         figure = precision_recall_figure(scores["pr_curves"], names, {c: r["ap50"] for c, r in
                                                                      scores["per_class"].items()}, f"({split_name})")
-        picture = write_png(Path(run) / "previews" / f"pr_{split_name}.png", figure)
+        picture = write_png(run.preview(f"pr_{split_name}.png"), figure)
         report = {"split": split_name, "images": len(split.images), **summary,
                   "per_class": {names[c]: r for c, r in scores["per_class"].items()}}
-        out = write_json(Path(run) / f"eval_{split_name}.json", report)
+        out = write_json(run.report("eval", split_name), report)
         print(f"wrote {out} and {picture}")
         return report
 
     def predict(self, cfg, args):
-        if "image" not in args:
-            raise UserError("predict needs image=<path> (a file or a folder of images)")
         run = args["run"]
         paths = input_images(args["image"])
         images = [read_rgb(p) for p in paths]
-        model, grid, names = self.trained_model(run), self._run_grid(cfg), cfg.data.class_names
-        out = Path(args.get("out") or Path(run) / "predictions")
+        model, grid, names = self.trained_model(run), make_grid(cfg), cfg.data.class_names
+        out = Path(args.get("out") or run.predictions)
         for path, image in zip(paths, images):
             d = {k: v.numpy()[0] for k, v in serve(model, grid, image[None], True, cfg.detect,
                                                     cfg.detect.score_threshold).items()}
@@ -241,7 +234,7 @@ class DetectionApp(App):
             raise UserError(f"k must be a whole number, got '{args['k']}'") from None
         if k < 1:
             raise UserError(f"k must be >= 1, got {k}")
-        wh = training_boxes_wh(load_detection(cfg.data).train)
+        wh = training_boxes_wh(load_data(cfg).train)
         try:
             anchors, mean_iou = kmeans_anchors(wh, k, seed=cfg.data.seed)
         except ValueError as e:
@@ -252,30 +245,27 @@ class DetectionApp(App):
         print(f"model.anchors={literal}".replace(" ", ""))
         return {"anchors": literal, "mean_iou": mean_iou}
 
-    def export(self, cfg, args):
-        run = args["run"]
-        target = self.export_target(cfg, run)
-        model, grid = self.trained_model(run), self._run_grid(cfg)
+    def examples(self, cfg, run, folder):
+        """Evaluate, then find the objects of a test scene written as a PNG into `folder`."""
+        scene = load_data(cfg, num_train=0, num_val=0, num_test=1).test.images[0]
+        return [("evaluate", {}), ("predict", {"image": write_png(folder / "scene.png", scene)})]
+
+    def serving(self, cfg, run):
+        model, grid = self.trained_model(run), make_grid(cfg)
         ecfg, dc, size = cfg.export, cfg.detect, cfg.data.image_size
-        splits = load_detection(cfg.data)
-
-        def samples(images, n):
-            return [{"images": image[None]} for image in images[:n]]
-
+        splits = load_data(cfg, num_train=ecfg.calibration_samples, num_val=0, num_test=ecfg.parity_samples)
+        dynamic_spec, fixed_spec = exporting.image_specs(size)
         serving = exporting.Serving(
             model=model, fn=lambda x, dynamic: serve(model, grid, x["images"], dynamic, dc, dc.score_threshold),
-            dynamic_spec={"images": tf.TensorSpec([None, None, None, 3], tf.uint8)},
-            fixed_spec={"images": tf.TensorSpec([1, size, size, 3], tf.uint8)},
-            samples=samples(splits.test.images, ecfg.parity_samples),
-            calibration=samples(splits.train.images, ecfg.calibration_samples),
+            dynamic_spec=dynamic_spec, fixed_spec=fixed_spec,
+            samples=exporting.image_samples(splits.test.images, ecfg.parity_samples),
+            calibration=exporting.image_samples(splits.train.images, ecfg.calibration_samples),
             scores=match_detections, min_scores={"match_rate": ecfg.min_match_rate},
             # int8 keeps box decoding and NMS in float; its DIV kernel fails on the zero-area unions NMS meets
             # in its padding
             float_ops=("DIV",), float_from="/raw")
         metadata = {
-            "app": self.name, "task": "object detection", "labels": list(cfg.data.class_names),
-            "input": {"name": "images", "dtype": "uint8", "layout": "NHWC", "channels": "RGB",
-                      "saved_model_shape": [None, None, None, 3], "tflite_shape": [1, size, size, 3]},
+            "task": "object detection", "labels": list(cfg.data.class_names), "input": exporting.image_input(size),
             "normalization": "inside the graph: x / 255 (the SavedModel resizes any size to "
                              f"{size}x{size} first)",
             "outputs": {"boxes": f"float32 (N, {dc.max_detections}, 4) x1 y1 x2 y2 in input-image pixels",
@@ -284,8 +274,5 @@ class DetectionApp(App):
             "postprocessing": {"score_threshold": dc.score_threshold, "iou_threshold": dc.iou_threshold,
                                "nms": "class-aware, tf.image.non_max_suppression_padded"},
             "anchors": [list(a) for a in cfg.model.anchors], "strides": list(cfg.model.strides),
-            "signature": "serve (also serving_default)", "run": str(run)}
-        report = exporting.export(serving, target, ecfg, metadata)
-        print(exporting.format_report(report))
-        print(f"exported to {target}")
-        return target
+            "signature": "serve (also serving_default)"}
+        return serving, metadata

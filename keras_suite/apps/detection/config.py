@@ -2,21 +2,23 @@
 
 import dataclasses
 
-from keras_suite.config import ExportConfig, TrainConfig
+from keras_suite.config import ExportConfig, TrainConfig, setting
+from keras_suite.losses.yolo import BOX_LOSSES
+from keras_suite.models.yolo import BACKBONES
 
 
 @dataclasses.dataclass
 class DataConfig:
     source: str = "synthetic"  # synthetic | folder:<root with train/ val/ test/> | tfds:voc/2007 | tfds:coco/2017
-    image_size: int = 128
-    max_pixels: int = 50_000_000  # larger input images are refused before decoding
+    image_size: int = setting(128, ge=1)
+    max_pixels: int = setting(50_000_000, ge=1)  # larger input images are refused before decoding
     num_train: int = 4000  # synthetic scenes; for tfds, 0 takes the whole split
     num_val: int = 200
     num_test: int = 300
-    max_objects: int = 4
-    max_boxes: int = 16  # per image in a training batch
+    max_objects: int = setting(4, ge=1)
+    max_boxes: int = setting(16, ge=1)  # per image in a training batch
     class_names: tuple[str, ...] = ()
-    missing_labels: str = "error"  # folder images without labels/<stem>.txt: error or background
+    missing_labels: str = setting("error", choices=("error", "background"))  # folder images without labels/<stem>.txt
     flip: bool = False  # off for the digits: a mirrored 2 or 5 is not a digit
     scale: float = 0.1
     translate: float = 0.05
@@ -27,31 +29,32 @@ class DataConfig:
 
 @dataclasses.dataclass
 class ModelConfig:
-    backbone: str = "csp"
-    width: int = 16
-    depth: int = 1
-    strides: tuple[int, ...] = (8, 16, 32)
-    anchors_per_scale: int = 2
+    backbone: str = setting("csp", choices=BACKBONES)
+    width: int = setting(16, ge=1)
+    depth: int = setting(1, ge=1)
+    strides: tuple[int, ...] = setting((8, 16, 32), choices=(4, 8, 16, 32))
+    anchors_per_scale: int = setting(2, ge=1)
     anchors: tuple[tuple[float, ...], ...] = ()  # (w, h) fractions, smallest first; empty: k-means on training boxes
 
 
 @dataclasses.dataclass
 class LossConfig:
-    box: str = "ciou"
+    box: str = setting("ciou", choices=BOX_LOSSES)
     box_weight: float = 5.0
     object_weight: float = 1.0
     noobj_weight: float = 1.0
     class_weight: float = 10.0  # the class BCE is a mean over 10 classes; 1.0 left digits misread (RESULTS)
-    ignore_iou: float = 0.5
-    extra_iou: float | None = 0.5  # also assign anchors matching a box at least this well (None: the best only)
+    ignore_iou: float = setting(0.5, le=1)
+    # also assign the anchors that match a box at least this well (None: the best anchor only)
+    extra_iou: float | None = setting(0.5, le=1)
 
 
 @dataclasses.dataclass
 class DetectConfig:
-    score_threshold: float = 0.25  # predict and export
-    eval_score_threshold: float = 0.001  # evaluate: keep low-scoring boxes, as COCO evaluation expects
-    iou_threshold: float = 0.5
-    max_detections: int = 100
+    score_threshold: float = setting(0.25, le=1)  # predict and export
+    eval_score_threshold: float = setting(0.001, le=1)  # evaluate: keep low-scoring boxes, as COCO evaluation expects
+    iou_threshold: float = setting(0.5, le=1)
+    max_detections: int = setting(100, ge=1)
     max_candidates: int = 256  # best-scoring positions that go to NMS (0: all)
     preview_images: int = 6
 
@@ -66,11 +69,11 @@ class DetectionExportConfig(ExportConfig):
     """Detections are compared with the SavedModel's by matching boxes (same class, IoU >= 0.5). Int8 on a
     trained model matches 0.70-0.79 of them (bench/RESULTS.md: quantizing the whole graph costs mAP@0.5)."""
 
-    parity_samples: int = 32
+    parity_samples: int = setting(32, ge=1)
     max_abs_diff: dict[str, float] = dataclasses.field(default_factory=dict)
     min_agreement: dict[str, float] = dataclasses.field(default_factory=dict)
-    min_match_rate: dict[str, float] = dataclasses.field(default_factory=lambda: {
-        "saved_model": 1.0, "tflite": 0.99, "tflite_fp16": 0.97, "tflite_int8": 0.70})
+    min_match_rate: dict[str, float] = setting(factory=lambda: {
+        "saved_model": 1.0, "tflite": 0.99, "tflite_fp16": 0.97, "tflite_int8": 0.70}, le=1)
 
 
 @dataclasses.dataclass

@@ -1,6 +1,7 @@
 """Face verification with a triplet-loss embedding: train, evaluate (LFW-style 10-fold pairs, ROC),
 verify, enroll, identify (an atomic enrollment database) and export (uint8 crops -> embedding)."""
 
+import dataclasses
 import itertools
 import json
 from pathlib import Path
@@ -10,35 +11,40 @@ import numpy as np
 import tensorflow as tf
 
 from keras_suite import export as exporting
-from keras_suite.apps.base import APPS, App
+from keras_suite.apps.base import APPS, EVALUATE, EXPORT, EXPORT_ALIASES, TRAIN, App, Command
 from keras_suite.apps.face.config import FaceConfig
+from keras_suite.apps.face.database import FaceDatabase, model_fingerprint
+from keras_suite.config import arguments
 from keras_suite.data.face_pairs import verification_pairs
 from keras_suite.data.face_splits import drop_small_identities, load_faces, prepare_faces
 from keras_suite.data.pk_sampler import check_pk, pk_dataset, pk_indices
 from keras_suite.errors import UserError
-from keras_suite.face_db import FaceDatabase, model_fingerprint
-from keras_suite.images import input_images, read_rgb, write_png
+from keras_suite.files import write_json
 from keras_suite.losses import TripletLoss
 from keras_suite.metrics import TripletStatistic
 from keras_suite.metrics import verification as scoring
 from keras_suite.metrics.triplet_statistic import STATISTICS
 from keras_suite.models.embedding import build_embedding
-from keras_suite.plots import verification_figure
-from keras_suite.projector import write_projector
-from keras_suite.runs import write_json
-from keras_suite.train import fit
+from keras_suite.training.trainer import fit
+from keras_suite.visuals.images import input_images, read_rgb, write_png
+from keras_suite.visuals.plots import verification_figure
+from keras_suite.visuals.projector import write_projector
 
-VERIFICATION_FILE = "verification.json"
+VERIFICATION_FILE = "verification.json"  # the run's decision threshold and Platt confidence
 
 
 def build(cfg):
-    m, loss = cfg.model, cfg.loss
     try:
-        model = build_embedding(cfg.data.image_size, m.dim, m.backbone, m.width, m.depths, m.dropout)
-        triplet = TripletLoss(loss.margin, loss.mining)
-    except ValueError as e:
+        model = build_embedding(cfg.data.image_size, **dataclasses.asdict(cfg.model))
+    except ValueError as e:  # an image too small for the stages
         raise UserError(str(e)) from None
-    return model, triplet, [TripletStatistic(s, loss.margin) for s in STATISTICS]
+    triplet = TripletLoss(**dataclasses.asdict(cfg.loss))
+    return model, triplet, [TripletStatistic(s, cfg.loss.margin) for s in STATISTICS]
+
+
+def load_data(cfg, **counts):
+    """The face splits of `data.source`; `counts` (identities=...) replace the configured synthetic sizes."""
+    return load_faces(**arguments(cfg.data, load_faces, **counts))
 
 
 def embed(model, images, batch_size=256):
@@ -65,11 +71,11 @@ class VerificationMonitor(keras.callbacks.Callback):
     the epoch logs as val_verification_accuracy, val_auc and val_tar_at_far; the ROC and pair-distance
     histograms go to TensorBoard (Images) and `previews/roc_epoch<N>.png`."""
 
-    def __init__(self, split, pairs, far_target, batch_size, run_dir):
+    def __init__(self, split, pairs, far_target, batch_size, run):
         super().__init__()
         self.images, self.pairs, self.far_target, self.batch_size = split.images, pairs, far_target, batch_size
-        self.out = Path(run_dir) / "previews"
-        self.writer = tf.summary.create_file_writer(str(Path(run_dir) / "logs" / "verification"))
+        self.run = run
+        self.writer = tf.summary.create_file_writer(str(run.log_dir("verification")))
 
     def on_epoch_end(self, epoch, logs=None):
         first, second, same, folds = self.pairs
@@ -82,7 +88,7 @@ class VerificationMonitor(keras.callbacks.Callback):
             logs["val_auc"] = area
             logs["val_tar_at_far"] = scoring.tar_at_far(far, tar, self.far_target)
         picture = verification_figure(far, tar, area, d, same, result["threshold"], f"(validation, epoch {epoch + 1})")
-        write_png(self.out / f"roc_epoch{epoch + 1:03d}.png", picture)
+        write_png(self.run.preview(f"roc_epoch{epoch + 1:03d}.png"), picture)
         with self.writer.as_default():
             tf.summary.image("roc", picture[None], step=epoch + 1)
         self.writer.flush()
@@ -120,14 +126,21 @@ class FaceApp(App):
     name = "face"
     description = "face verification with triplet loss (10-fold pair accuracy, ROC; verify, enroll, identify)"
     config_cls = FaceConfig
-    commands = {"train": {"resume"}, "evaluate": {"run", "split"}, "verify": {"run", "a", "b"},
-                "enroll": {"run", "name", "images", "db"}, "identify": {"run", "image", "db"},
-                "export": {"run", "formats", "name", "overwrite"}}
-    aliases = {"formats": "export.formats", "overwrite": "export.overwrite"}
+    commands = {"train": TRAIN, "evaluate": EVALUATE,
+                "verify": Command("are the faces of two photos the same person? (distance, confidence)",
+                                  ("run", "a", "b")),
+                "enroll": Command("add a person's photos to an enrollment database",
+                                  ("run", "identity", "images", "db")),
+                "identify": Command("the enrolled person nearest to the face of a photo, or unknown",
+                                    ("run", "image", "db")),
+                "export": EXPORT}
+    aliases = EXPORT_ALIASES
+    hints = {"a": "<image>", "b": "<image>", "identity": "<name of the person>", "image": "<image>",
+             "images": "<image paths separated by commas, or a folder>", "db": "<enrollment database file>"}
 
     def train(self, cfg, args):
         d, tc, vc = cfg.data, cfg.train, cfg.verify
-        splits = load_faces(d)
+        splits = load_data(cfg)
         check_pk(splits.train.labels, d.p, d.k, splits.train.names)
         if cfg.model.backbone == "mobilenet" and tc.jit_compile and not tf.config.list_physical_devices("GPU"):
             # Measured: XLA makes this CPU's depthwise convolutions about 9x slower (1.19 vs 0.13 s/step).
@@ -150,11 +163,10 @@ class FaceApp(App):
         count = min(vc.projector_images, len(splits.val.labels))
         chosen = np.random.default_rng(d.seed).permutation(len(splits.val.labels))[:count]
         emb = embed(model, splits.val.images[chosen], tc.batch_size)
-        write_projector(Path(run) / "logs" / "projector", emb, [splits.val.names[i] for i in splits.val.labels[chosen]],
+        write_projector(run.log_dir("projector"), emb, [splits.val.names[i] for i in splits.val.labels[chosen]],
                         splits.val.images[chosen])
-        print(f"done: model {Path(run) / 'model.keras'}, threshold {Path(run) / VERIFICATION_FILE}, "
-              f"ROC {Path(run) / 'previews' / 'roc_val.png'}; tensorboard --logdir {Path(run).parent} "
-              f"(scalars, and the embedding projector under PROJECTOR)")
+        print(f"done: model {run.model}, threshold {run.file(VERIFICATION_FILE)}, ROC {run.preview('roc_val.png')}; "
+              f"tensorboard --logdir {run.path.parent} (scalars, and the embedding projector under PROJECTOR)")
         return run
 
     def calibrate(self, model, split, pairs, cfg, run):
@@ -164,16 +176,16 @@ class FaceApp(App):
         platt = scoring.PlattScaling().fit(d, same)
         scores = scoring.verification_scores(d, same, folds, cfg.verify.far_target)
         threshold, accuracy = scores["pooled_threshold"], scores["at_pooled_threshold"]["accuracy"]
-        write_json(Path(run) / VERIFICATION_FILE, {
+        write_json(run.file(VERIFICATION_FILE), {
             "threshold": threshold, "distance": "squared euclidean between unit embeddings (2 - 2 cos)",
             "platt": {"a": platt.a, "b": platt.b}, "chosen_on": "validation identity pairs", "val": scores})
         far, tar, _ = scoring.roc_curve(d, same)
-        write_png(Path(run) / "previews" / "roc_val.png",
+        write_png(run.preview("roc_val.png"),
                   verification_figure(far, tar, scores["auc"], d, same, threshold, "(validation)"))
         print(f"threshold {threshold:.4f} (validation accuracy {accuracy:.4f}, AUC {scores['auc']:.4f})")
 
     def calibration(self, run):
-        path = Path(run) / VERIFICATION_FILE
+        path = run.file(VERIFICATION_FILE)
         if not path.is_file():
             raise UserError(f"run {run} has no {VERIFICATION_FILE} (the threshold); finish training with: "
                             f"keras-suite face train resume={run}")
@@ -183,7 +195,7 @@ class FaceApp(App):
         split_name = self.eval_split(args)
         run, vc = args["run"], cfg.verify
         model, saved = self.trained_model(run), self.calibration(run)
-        split = getattr(load_faces(cfg.data), split_name)
+        split = getattr(load_data(cfg), split_name)
         first, second, same, folds = verification_pairs(split.labels, vc.folds, vc.pairs_per_fold, cfg.data.seed + 1)
         d = distances(embed(model, split.images, cfg.train.batch_size), first, second)
         scores = {"split": split_name, "identities": len(split.names),
@@ -202,17 +214,14 @@ class FaceApp(App):
         print(f"AUC {scores['auc']:.4f}   TAR@FAR={vc.far_target:g} {scores[tar_key]:.4f}")
         print(f"at the saved threshold {saved['threshold']:.4f}: accuracy {at['accuracy']:.4f}, FAR {at['far']:.4f}, "
               f"FRR {at['frr']:.4f}")
-        out = write_json(Path(run) / f"eval_{split_name}.json", scores)
+        out = write_json(run.report("eval", split_name), scores)
         far, tar, _ = scoring.roc_curve(d, same)
         figure = verification_figure(far, tar, scores["auc"], d, same, saved["threshold"], f"({split_name})")
-        picture = write_png(Path(run) / "previews" / f"roc_{split_name}.png", figure)
+        picture = write_png(run.preview(f"roc_{split_name}.png"), figure)
         print(f"wrote {out} and {picture}")
         return scores
 
     def verify(self, cfg, args):
-        for key in ("a", "b"):
-            if key not in args:
-                raise UserError("verify needs a=<image> b=<image>")
         run = args["run"]
         faces = _read_faces([args["a"], args["b"]], cfg)
         saved = self.calibration(run)
@@ -229,19 +238,17 @@ class FaceApp(App):
         if not path:
             raise UserError("give the enrollment database file: db=<path>")
         model = self.trained_model(run)
-        db = FaceDatabase.open(path, model.output_shape[-1], model_fingerprint(Path(run) / "model.keras"), create)
+        db = FaceDatabase.open(path, model.output_shape[-1], model_fingerprint(run.model), create)
         return model, db
 
     def enroll(self, cfg, args):
-        name = str(args.get("name", "")).strip()
+        name = str(args["identity"]).strip()
         if not name or not name.isprintable():
-            raise UserError("enroll needs name=<identity> (printable, not empty)")
-        if "images" not in args:
-            raise UserError("enroll needs images=<image paths separated by commas, or a folder>")
+            raise UserError("enroll needs identity=<name of the person> (printable, not empty)")
         run = args["run"]
         paths = _image_paths(args["images"])
         faces = _read_faces(paths, cfg)
-        model, db = self._db(run, args.get("db"), create=True)  # a foreign or damaged db is refused before embedding
+        model, db = self._db(run, args["db"], create=True)  # a foreign or damaged db is refused before embedding
         emb = embed(model, faces)
         known = name in db.identities
         db.add(name, emb, paths)
@@ -252,12 +259,10 @@ class FaceApp(App):
         return db.path
 
     def identify(self, cfg, args):
-        if "image" not in args:
-            raise UserError("identify needs image=<path>")
         run = args["run"]
         faces = _read_faces([args["image"]], cfg)
         saved = self.calibration(run)
-        model, db = self._db(run, args.get("db"))
+        model, db = self._db(run, args["db"])
         emb = embed(model, faces)[0]
         ranked = db.nearest(emb)
         best, d = ranked[0]
@@ -267,14 +272,18 @@ class FaceApp(App):
             print(f"  {name:<24}{dist:.4f}")
         return {"identity": answer, "nearest": best, "distance": d}
 
-    def export(self, cfg, args):
-        run = args["run"]
-        if "name" in args:  # not an alias: enroll's name= is the identity
-            cfg.export.name = args["name"]
-        target = self.export_target(cfg, run)
+    def examples(self, cfg, run, folder):
+        """Evaluate, then verify two photos of one test identity written as PNGs into `folder`."""
+        test = load_data(cfg, identities=2, val_identities=2, test_identities=2).test
+        a, b = (write_png(folder / f"face_{i}.png", image) for i, image in enumerate(test.images[test.labels == 0][:2]))
+        return [("evaluate", {}), ("verify", {"a": a, "b": b})]
+
+    def serving(self, cfg, run):
         model, saved = self.trained_model(run), self.calibration(run)
         ecfg, d = cfg.export, cfg.data
-        splits = load_faces(d)
+        # synthetic identities are drawn one by one: only those the samples come from (real sources load whole)
+        splits = load_data(cfg, identities=max(2, -(-ecfg.calibration_samples // d.images_per_identity)),
+                           val_identities=2, test_identities=max(2, min(d.test_identities, ecfg.parity_samples)))
         size = d.image_size
 
         def serve(x, dynamic):
@@ -287,28 +296,20 @@ class FaceApp(App):
             cos = np.sum(ref * out, -1) / (np.linalg.norm(ref, axis=-1) * np.linalg.norm(out, axis=-1) + 1e-12)
             return {"min_cosine": float(cos.min())}
 
-        def as_samples(images, n):
-            return [{"images": image[None].astype(np.uint8)} for image in images[:n]]
-
         order = np.random.default_rng(d.seed).permutation(len(splits.test.labels))
+        dynamic_spec, fixed_spec = exporting.image_specs(size)
         serving = exporting.Serving(
-            model=model, fn=serve, dynamic_spec={"images": tf.TensorSpec([None, None, None, 3], tf.uint8)},
-            fixed_spec={"images": tf.TensorSpec([1, size, size, 3], tf.uint8)},
-            samples=as_samples(splits.test.images[order], ecfg.parity_samples),
-            calibration=as_samples(splits.train.images, ecfg.calibration_samples),
+            model=model, fn=serve, dynamic_spec=dynamic_spec, fixed_spec=fixed_spec,
+            samples=exporting.image_samples(splits.test.images[order], ecfg.parity_samples),
+            calibration=exporting.image_samples(splits.train.images, ecfg.calibration_samples),
             scores=cosine, min_scores={"min_cosine": ecfg.min_cosine})
         metadata = {
-            "app": self.name, "task": "face verification embedding",
-            "input": {"name": "images", "dtype": "uint8", "layout": "NHWC", "channels": "RGB",
-                      "saved_model_shape": [None, None, None, 3], "tflite_shape": [1, size, size, 3]},
+            "task": "face verification embedding", "input": exporting.image_input(size),
             "preprocessing": f"SavedModel: central square crop of {d.crop} x the shorter side, resized to "
                              f"{size}x{size} in the graph; TFLite: give the {size}x{size} crop",
             "normalization": "inside the graph: x / 127.5 - 1",
             "outputs": {"embedding": f"float32 (N, {model.output_shape[-1]}) unit length"},
             "verification": {"distance": saved["distance"], "threshold": saved["threshold"], "platt": saved["platt"],
                              "same_person": "distance <= threshold"},
-            "signature": "serve (also serving_default)", "run": str(run)}
-        report = exporting.export(serving, target, ecfg, metadata)
-        print(exporting.format_report(report))
-        print(f"exported to {target}")
-        return target
+            "signature": "serve (also serving_default)"}
+        return serving, metadata

@@ -2,25 +2,28 @@
 
 import dataclasses
 
-from keras_suite.config import ExportConfig, TrainConfig
+from keras_suite.config import ExportConfig, TrainConfig, setting
+from keras_suite.errors import UserError
+from keras_suite.losses.triplet import MINING
+from keras_suite.models.embedding import BACKBONES
 
 
 @dataclasses.dataclass
 class DataConfig:
     source: str = "synthetic"  # synthetic | tfds:lfw | folder:<root>/<identity>/*.jpg
-    image_size: int = 48
-    crop: float = 1.0  # central square crop (fraction of the shorter side) before resizing
-    identities: int = 300  # synthetic: training identities (val and test identities are others)
-    val_identities: int = 50
-    test_identities: int = 100
-    images_per_identity: int = 12
-    val_fraction: float = 0.1  # real data: fraction of identities held out for validation
-    test_fraction: float = 0.2
+    image_size: int = setting(48, ge=8)
+    crop: float = setting(1.0, gt=0, le=1)  # central square crop (fraction of the shorter side) before resizing
+    identities: int = setting(300, ge=2)  # synthetic: training identities (val and test identities are others)
+    val_identities: int = setting(50, ge=2)
+    test_identities: int = setting(100, ge=2)
+    images_per_identity: int = setting(12, ge=2)
+    val_fraction: float = setting(0.1, le=1)  # real data: fraction of identities held out for validation
+    test_fraction: float = setting(0.2, le=1)
     min_images: int = 0  # drop training identities with fewer images (0: refuse them instead)
-    p: int = 16  # P identities x K images per batch
-    k: int = 4
+    p: int = setting(16, ge=1)  # P identities x K images per batch
+    k: int = setting(4, ge=1)
     flip: bool = True
-    max_pixels: int = 50_000_000
+    max_pixels: int = setting(50_000_000, ge=1)
     data_dir: str | None = None
     download: bool = False
     seed: int = 0
@@ -28,25 +31,29 @@ class DataConfig:
 
 @dataclasses.dataclass
 class ModelConfig:
-    backbone: str = "inception_resnet"
-    dim: int = 128
-    width: int = 16
-    depths: tuple[int, ...] = (1, 1, 1, 1)
-    dropout: float = 0.0
+    backbone: str = setting("inception_resnet", choices=BACKBONES)
+    dim: int = setting(128, ge=2)
+    width: int = setting(16, ge=1)
+    depths: tuple[int, ...] = setting((1, 1, 1, 1), ge=1)
+    dropout: float = setting(0.0, lt=1)
+
+    def __post_init__(self):
+        if not self.depths:
+            raise UserError("model.depths needs at least one stage, e.g. model.depths=1,1,1,1")
 
 
 @dataclasses.dataclass
 class LossConfig:
     margin: float = 0.2
-    mining: str = "semi_hard"
+    mining: str = setting("semi_hard", choices=MINING)
 
 
 @dataclasses.dataclass
 class VerifyConfig:
-    folds: int = 10
-    pairs_per_fold: int = 600
-    val_pairs_per_fold: int = 200
-    far_target: float = 0.001
+    folds: int = setting(10, ge=2)
+    pairs_per_fold: int = setting(600, ge=1)
+    val_pairs_per_fold: int = setting(200, ge=1)
+    far_target: float = setting(0.001, gt=0, lt=1)
     projector_images: int = 500  # validation faces shown in TensorBoard's projector
 
 
@@ -64,8 +71,8 @@ class FaceExportConfig(ExportConfig):
     max_abs_diff: dict[str, float] = dataclasses.field(default_factory=lambda: {
         "saved_model": 1e-4, "tflite": 1e-3, "tflite_fp16": 2e-2})
     min_agreement: dict[str, float] = dataclasses.field(default_factory=dict)
-    min_cosine: dict[str, float] = dataclasses.field(default_factory=lambda: {
-        "saved_model": 0.99999, "tflite": 0.9999, "tflite_fp16": 0.999, "tflite_int8": 0.97})
+    min_cosine: dict[str, float] = setting(factory=lambda: {
+        "saved_model": 0.99999, "tflite": 0.9999, "tflite_fp16": 0.999, "tflite_int8": 0.97}, le=1)
 
 
 @dataclasses.dataclass

@@ -1,5 +1,6 @@
 """Semantic segmentation with U-Net: train, evaluate (mIoU, Dice), predict (mask + overlay PNG), export."""
 
+import dataclasses
 from pathlib import Path
 
 import keras
@@ -7,33 +8,30 @@ import numpy as np
 import tensorflow as tf
 
 from keras_suite import export as exporting
-from keras_suite.apps.base import APPS, App
+from keras_suite.apps.base import APPS, EVALUATE, EXPORT, EXPORT_ALIASES, PREDICT, TRAIN, App
 from keras_suite.apps.segmentation.config import SegmentationConfig
+from keras_suite.config import arguments
 from keras_suite.data.segmentation import batches, load_splits
 from keras_suite.errors import UserError
-from keras_suite.images import input_images, read_rgb, write_png
+from keras_suite.files import write_json
 from keras_suite.losses import CEDiceLoss, DiceLoss, SparseFocalLoss
 from keras_suite.metrics import MeanDice, confusion_scores
 from keras_suite.models.unet import build_unet
-from keras_suite.overlay import colorize, grid, overlay, palette
-from keras_suite.previews import ImagePreview
-from keras_suite.runs import write_json
-from keras_suite.train import fit
-
-LOSSES = ("ce", "dice", "focal", "ce_dice")
+from keras_suite.training.trainer import fit
+from keras_suite.visuals.images import input_images, read_rgb, write_png
+from keras_suite.visuals.overlay import colorize, grid, overlay, palette
+from keras_suite.visuals.previews import ImagePreview
 
 
-def make_loss(cfg):
-    name = cfg.loss.name
+def make_loss(name="ce_dice", focal_gamma=2.0, dice_weight=1.0):
+    """The loss of `loss.name` (the `loss` config section's fields)."""
     if name == "ce":
         return keras.losses.SparseCategoricalCrossentropy()
     if name == "dice":
         return DiceLoss()
     if name == "focal":
-        return SparseFocalLoss(gamma=cfg.loss.focal_gamma)
-    if name == "ce_dice":
-        return CEDiceLoss(dice_weight=cfg.loss.dice_weight)
-    raise UserError(f"loss.name must be one of {', '.join(LOSSES)}, got '{name}'")
+        return SparseFocalLoss(gamma=focal_gamma)
+    return CEDiceLoss(dice_weight=dice_weight)
 
 
 def make_metrics(num_classes):
@@ -49,14 +47,15 @@ def augment_options(data_cfg):
 
 
 def build_model(cfg, num_classes):
-    m = cfg.model
-    if m.encoder not in ("unet", "mobilenet_v2"):
-        raise UserError(f"model.encoder must be unet or mobilenet_v2, got '{m.encoder}'")
     try:
-        return build_unet(num_classes, cfg.data.image_size, depth=m.depth, filters=m.filters, dropout=m.dropout,
-                          batch_norm=m.batch_norm, encoder=m.encoder, weights=m.weights)
+        return build_unet(num_classes, cfg.data.image_size, **dataclasses.asdict(cfg.model))
     except ValueError as e:
         raise UserError(str(e)) from None
+
+
+def load_data(cfg, **counts):
+    """The splits of `data.source`; `counts` (num_train=...) replace the configured sizes of synthetic splits."""
+    return load_splits(**arguments(cfg.data, load_splits, seed=cfg.train.seed, **counts))
 
 
 def serve(model, images, dynamic):
@@ -90,12 +89,11 @@ class SegmentationApp(App):
     name = "segmentation"
     description = "U-Net semantic segmentation (mIoU, Dice; mask + overlay PNGs)"
     config_cls = SegmentationConfig
-    commands = {"train": {"resume"}, "evaluate": {"run", "split"}, "predict": {"run", "image", "out"},
-                "export": {"run", "formats", "name", "overwrite"}}
-    aliases = {"formats": "export.formats", "name": "export.name", "overwrite": "export.overwrite"}
+    commands = {"train": TRAIN, "evaluate": EVALUATE, "predict": PREDICT, "export": EXPORT}
+    aliases = EXPORT_ALIASES
 
     def train(self, cfg, args):
-        splits = load_splits(cfg.data, cfg.train.seed)
+        splits = load_data(cfg)
         names = splits.class_names
         cfg.data.class_names = names  # saved with the run for predict/export
         run = self.train_dir(cfg, args)
@@ -105,19 +103,18 @@ class SegmentationApp(App):
                            seed=tc.seed, cache=cfg.data.cache)
         val_ds = batches(splits.val, tc.batch_size, cache=cfg.data.cache)
         images, masks = _take(splits.val, 6)
-        callbacks = [ImagePreview(lambda m: preview(m, images, masks, len(names)), run, Path(run) / "logs",
-                                  every=tc.preview_every)]
-        fit(cfg, run, lambda: (build_model(cfg, len(names)), make_loss(cfg), make_metrics(len(names))),
-            train_ds, val_ds, callbacks)
-        print(f"done: model {Path(run) / 'model.keras'}, metrics {Path(run) / 'metrics.json'}, "
-              f"previews {Path(run) / 'previews'}; tensorboard --logdir {Path(run).parent}")
+        callbacks = [ImagePreview(lambda m: preview(m, images, masks, len(names)), run, every=tc.preview_every)]
+        fit(cfg, run, lambda: (build_model(cfg, len(names)), make_loss(**dataclasses.asdict(cfg.loss)),
+                               make_metrics(len(names))), train_ds, val_ds, callbacks)
+        print(f"done: model {run.model}, metrics {run.metrics}, previews {run.previews}; "
+              f"tensorboard --logdir {run.path.parent}")
         return run
 
     def evaluate(self, cfg, args):
         split = self.eval_split(args)
         run = args["run"]
         model = self.trained_model(run)
-        splits = load_splits(cfg.data, cfg.train.seed)
+        splits = load_data(cfg)
         names = splits.class_names
         n = len(names)
         cm = np.zeros((n, n), np.int64)
@@ -134,21 +131,19 @@ class SegmentationApp(App):
             print(f"{name:<14}{s['iou']:>8.4f}{s['dice']:>8.4f}{s['pixels']:>11d}")
         print(f"{'mean':<14}{scores['mean_iou']:>8.4f}{scores['mean_dice']:>8.4f}"
               f"   pixel accuracy {scores['pixel_accuracy']:.4f}")
-        out = write_json(Path(run) / f"eval_{split}.json", scores)
+        out = write_json(run.report("eval", split), scores)
         images, masks = _take(getattr(splits, split), 8)
-        picture = write_png(Path(run) / "previews" / f"eval_{split}.png", preview(model, images, masks, n))
+        picture = write_png(run.preview(f"eval_{split}.png"), preview(model, images, masks, n))
         print(f"wrote {out} and {picture}")
         return scores
 
     def predict(self, cfg, args):
-        if "image" not in args:
-            raise UserError("predict needs image=<path> (a file or a folder of images)")
         run = args["run"]
         paths = input_images(args["image"])
         images = [read_rgb(p) for p in paths]
         model = self.trained_model(run)
         names = cfg.data.class_names
-        out = Path(args.get("out") or Path(run) / "predictions")
+        out = Path(args.get("out") or run.predictions)
         for path, image in zip(paths, images):
             mask = serve(model, image[None], dynamic=True)["mask"].numpy()[0]
             mask_png = write_png(out / f"{path.stem}_mask.png", mask, palette=palette(len(names)))
@@ -157,32 +152,27 @@ class SegmentationApp(App):
             print(f"{path}: {mask_png} {overlay_png} (classes: {present or 'none'})")
         return out
 
-    def export(self, cfg, args):
-        run = args["run"]
-        target = self.export_target(cfg, run)
+    def examples(self, cfg, run, folder):
+        """Evaluate, then segment a test scene written as a PNG into `folder`."""
+        images, _ = _take(load_data(cfg, num_train=0, num_val=0, num_test=1).test, 1)
+        return [("evaluate", {}), ("predict", {"image": write_png(folder / "scene.png", images[0])})]
+
+    def serving(self, cfg, run):
         model = self.trained_model(run)
-        splits = load_splits(cfg.data, cfg.train.seed)
-        ecfg = cfg.export
-        size = cfg.data.image_size
+        ecfg, size = cfg.export, cfg.data.image_size
+        splits = load_data(cfg, num_train=ecfg.calibration_samples, num_val=0, num_test=ecfg.parity_samples)
         samples, _ = _take(splits.test, ecfg.parity_samples)
         calibration, _ = _take(splits.train, ecfg.calibration_samples)
+        dynamic_spec, fixed_spec = exporting.image_specs(size)
         serving = exporting.Serving(
-            model=model, fn=lambda x, dynamic: serve(model, x["images"], dynamic),
-            dynamic_spec={"images": tf.TensorSpec([None, None, None, 3], tf.uint8)},
-            fixed_spec={"images": tf.TensorSpec([1, size, size, 3], tf.uint8)},
-            samples=[{"images": np.round(s[None]).astype(np.uint8)} for s in samples],
-            calibration=[{"images": np.round(s[None]).astype(np.uint8)} for s in calibration])
+            model=model, fn=lambda x, dynamic: serve(model, x["images"], dynamic), dynamic_spec=dynamic_spec,
+            fixed_spec=fixed_spec, samples=exporting.image_samples(np.round(samples)),
+            calibration=exporting.image_samples(np.round(calibration)))
         metadata = {
-            "app": self.name, "task": "semantic segmentation", "labels": list(cfg.data.class_names),
-            "input": {"name": "images", "dtype": "uint8", "layout": "NHWC", "channels": "RGB",
-                      "saved_model_shape": [None, None, None, 3], "tflite_shape": [1, size, size, 3]},
+            "task": "semantic segmentation", "labels": list(cfg.data.class_names), "input": exporting.image_input(size),
             "normalization": "inside the graph: x / 255" if cfg.model.encoder == "unet"
             else "inside the graph: x / 127.5 - 1",
             "outputs": {"probabilities": "float32 (N, H, W, classes) softmax",
                         "mask": "uint8 (N, H, W) argmax class index"},
-            "signature": "serve (also serving_default)", "run": str(run),
-        }
-        report = exporting.export(serving, target, ecfg, metadata)
-        print(exporting.format_report(report))
-        print(f"exported to {target}")
-        return target
+            "signature": "serve (also serving_default)"}
+        return serving, metadata

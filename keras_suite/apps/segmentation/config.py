@@ -2,20 +2,24 @@
 
 import dataclasses
 
-from keras_suite.config import ExportConfig, TrainConfig
+from keras_suite.config import ExportConfig, TrainConfig, setting
+from keras_suite.data.scenes import KINDS
+
+ENCODERS = ("unet", "mobilenet_v2")
+LOSSES = ("ce", "dice", "focal", "ce_dice")
 
 
 @dataclasses.dataclass
 class DataConfig:
     source: str = "synthetic"
-    scene: str = "shapes"
-    image_size: int = 64
-    max_pixels: int = 50_000_000  # larger input images are refused before decoding
+    scene: str = setting("shapes", choices=tuple(KINDS))
+    image_size: int = setting(64, ge=1)
+    max_pixels: int = setting(50_000_000, ge=1)  # larger input images are refused before decoding
     num_train: int = 2000
     num_val: int = 200
     num_test: int = 300
-    val_fraction: float = 0.1
-    test_fraction: float = 0.1
+    val_fraction: float = setting(0.1, le=1)
+    test_fraction: float = setting(0.1, le=1)
     class_names: tuple[str, ...] = ()
     data_dir: str | None = None
     download: bool = False
@@ -29,17 +33,17 @@ class DataConfig:
 
 @dataclasses.dataclass
 class ModelConfig:
-    encoder: str = "unet"
-    depth: int = 4
-    filters: int = 16
-    dropout: float = 0.0
+    encoder: str = setting("unet", choices=ENCODERS)
+    depth: int = setting(4, ge=1)
+    filters: int = setting(16, ge=1)
+    dropout: float = setting(0.0, lt=1)
     batch_norm: bool = True
     weights: str | None = None
 
 
 @dataclasses.dataclass
 class LossConfig:
-    name: str = "ce_dice"
+    name: str = setting("ce_dice", choices=LOSSES)
     focal_gamma: float = 2.0
     dice_weight: float = 1.0
 

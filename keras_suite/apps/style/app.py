@@ -1,6 +1,7 @@
 """Neural style transfer: stylize (Gatys optimization of one image), train (a feed-forward Johnson
 stylizer for one style), predict (stylize photos in one pass), export (uint8 image in, uint8 image out)."""
 
+import dataclasses
 import time
 from pathlib import Path
 
@@ -8,8 +9,9 @@ import numpy as np
 import tensorflow as tf
 
 from keras_suite import export as exporting
-from keras_suite.apps.base import APPS, App
-from keras_suite.apps.style.config import StyleConfig
+from keras_suite.apps.base import APPS, EXPORT, EXPORT_ALIASES, PREDICT, App, Command
+from keras_suite.apps.style.config import MIN_SIDE, StyleConfig
+from keras_suite.apps.style.optimization import NonFiniteLoss, optimize_image, preserve_colour
 from keras_suite.config import save_config
 from keras_suite.data.style_images import (
     CONTENT,
@@ -22,19 +24,18 @@ from keras_suite.data.style_images import (
     style_at,
 )
 from keras_suite.errors import UserError
-from keras_suite.images import input_images, write_png
+from keras_suite.files import write_json
 from keras_suite.losses.perceptual import PerceptualLoss, StyleTransferLoss
 from keras_suite.models.stylizer import build_stylizer
 from keras_suite.models.vgg_features import VGGFeatures
-from keras_suite.overlay import grid as picture_grid
-from keras_suite.plots import loss_curves_figure
-from keras_suite.previews import ImagePreview
-from keras_suite.runs import new_run_dir, write_json
-from keras_suite.style_optimization import NonFiniteLoss, optimize_image, preserve_colour
-from keras_suite.train import fit
+from keras_suite.runs import Run
+from keras_suite.training.trainer import fit
+from keras_suite.visuals.images import input_images, write_png
+from keras_suite.visuals.overlay import grid as picture_grid
+from keras_suite.visuals.plots import loss_curves_figure
+from keras_suite.visuals.previews import ImagePreview
 
-MIN_SIZE = 32  # VGG19 pools four times before block5: smaller images leave it no pixels
-MIN_SIDE = 4  # the stylizer halves twice
+STYLIZED = "stylized.png"  # the result of a `stylize` run
 
 
 def _weights(values, names, what):
@@ -89,34 +90,27 @@ class StyleApp(App):
     name = "style"
     description = "neural style transfer (Gatys optimization; a feed-forward stylizer that exports to TFLite)"
     config_cls = StyleConfig
-    commands = {"stylize": {"content", "style", "out", "steps", "size"}, "train": {"style", "resume"},
-                "predict": {"run", "image", "out"}, "export": {"run", "formats", "name", "overwrite"}}
-    aliases = {"steps": "stylize.steps", "size": "stylize.size", "formats": "export.formats",
-               "name": "export.name", "overwrite": "export.overwrite"}
-
-    def trained_model(self, run, compile=False):
-        """The stylizer alone: its training loss holds the VGG network and is not part of the file."""
-        return super().trained_model(run, compile=compile)
+    commands = {"stylize": Command("optimize one image to the style (Gatys): snapshots, loss curves, the result",
+                                   ("content",), ("style", "out", "steps", "size")),
+                "train": Command("train a feed-forward stylizer for one style on photo crops",
+                                 optional=("style", "resume")),
+                "predict": PREDICT, "export": EXPORT}
+    aliases = {"steps": "stylize.steps", "size": "stylize.size", **EXPORT_ALIASES}
+    hints = {"content": f"<image or built-in name: {', '.join(CONTENT)}>"}
 
     def stylize(self, cfg, args):
-        if "content" not in args:
-            raise UserError(f"stylize needs content=<image or built-in name: {', '.join(CONTENT)}>")
         _style_override(cfg, args)
         st = cfg.stylize
-        if st.size < MIN_SIZE:
-            raise UserError(f"stylize.size must be at least {MIN_SIZE} (VGG19 pools four times), got {st.size}")
-        if st.steps < 1:
-            raise UserError(f"stylize.steps must be >= 1, got {st.steps}")
         content = resize_longer(load_image(args["content"]), st.size)
         loss = perceptual_loss(cfg, st.size)
-        run = new_run_dir(cfg.train.runs_dir, self.name)
-        writer = tf.summary.create_file_writer(str(run / "logs"))
+        run = Run.create(cfg.train.runs_dir, self.name).started(self.name, "stylize")
+        writer = tf.summary.create_file_writer(str(run.logs))
         print(f"run directory: {run}\nstylizing {args['content']} ({content.shape[1]}x{content.shape[0]}) with "
               f"{', '.join(cfg.style.images)}: {st.steps} {st.optimizer} steps")
 
         def snapshot(step, image, terms):
             image = _finish(image, content, cfg)
-            write_png(run / "previews" / f"step_{step:04d}.png", image)
+            write_png(run.preview(f"step_{step:04d}.png"), image)
             with writer.as_default():
                 tf.summary.image("stylized", image[None], step=step)
                 for k, v in terms.items():
@@ -128,28 +122,26 @@ class StyleApp(App):
             image, history = optimize_image(loss, content, st.steps, st.learning_rate, st.optimizer, st.noise,
                                             cfg.style.seed, st.every, snapshot)
         except NonFiniteLoss as e:
-            raise UserError(f"{e}; the snapshots so far are in {run / 'previews'}") from None
+            raise UserError(f"{e}; the snapshots so far are in {run.previews}") from None
         seconds = time.time() - start
         image = _finish(image, content, cfg)
-        result = write_png(run / "stylized.png", image)
+        result = write_png(run.file(STYLIZED), image)
         if args.get("out"):
             write_png(args["out"], image)
         panel = [content, *(cover(load_image(n), content.shape[:2]) for n in cfg.style.images), image]
-        write_png(run / "previews" / "content_style_result.png", np.concatenate(panel, axis=1))
-        write_png(run / "previews" / "loss.png", loss_curves_figure(history, f"{st.optimizer}, {st.size} px"))
-        write_json(run / "metrics.json", {"steps": st.steps, "seconds": round(seconds, 2),
+        write_png(run.preview("content_style_result.png"), np.concatenate(panel, axis=1))
+        write_png(run.preview("loss.png"), loss_curves_figure(history, f"{st.optimizer}, {st.size} px"))
+        write_json(run.metrics, {"steps": st.steps, "seconds": round(seconds, 2),
                                           "steps_per_second": st.steps / seconds, "vgg_weights": loss.features.weights,
                                           "first": history[0], "final": history[-1], "history": history})
-        save_config(cfg, run / "config.yaml")
+        save_config(cfg, run.config)
         print(f"done in {seconds:.1f} s ({st.steps / seconds:.2f} steps/s): {result}; loss "
-              f"{history[0]['total']:.4g} -> {history[-1]['total']:.4g}; tensorboard --logdir {run.parent}")
+              f"{history[0]['total']:.4g} -> {history[-1]['total']:.4g}; tensorboard --logdir {run.path.parent}")
         return run
 
     def train(self, cfg, args):
         _style_override(cfg, args)
         d, tc = cfg.data, cfg.train
-        if d.image_size < MIN_SIZE:
-            raise UserError(f"data.image_size must be at least {MIN_SIZE}, got {d.image_size}")
         photos = content_images(d.source, d.data_dir, d.download, d.limit)
         if not photos:
             raise UserError(f"no content photos in {d.source}")
@@ -170,16 +162,14 @@ class StyleApp(App):
         def render(model):
             return picture_grid([[v, stylize_with(model, v)] for v in val[:4]])
 
-        previews = ImagePreview(render, run, Path(run) / "logs", name="stylized", every=tc.preview_every)
-        fit(cfg, run, lambda: (build_stylizer(cfg.model.filters, cfg.model.residual_blocks), StyleTransferLoss(loss),
-                               []), batches(train, True), batches(val, False), [previews])
-        print(f"done: model {Path(run) / 'model.keras'}, previews {Path(run) / 'previews'}; "
+        previews = ImagePreview(render, run, name="stylized", every=tc.preview_every)
+        fit(cfg, run, lambda: (build_stylizer(**dataclasses.asdict(cfg.model)), StyleTransferLoss(loss), []),
+            batches(train, True), batches(val, False), [previews])
+        print(f"done: model {run.model}, previews {run.previews}; "
               f"keras-suite style predict run={run} image=<photo or folder>")
         return run
 
     def predict(self, cfg, args):
-        if "image" not in args:
-            raise UserError("predict needs image=<path> (a file or a folder of images)")
         run = args["run"]
         paths = [args["image"]] if args["image"] in CONTENT else input_images(args["image"])
         images = [load_image(str(path)) for path in paths]  # every input is checked before anything is written
@@ -188,7 +178,7 @@ class StyleApp(App):
                 raise UserError(f"image {path} is {image.shape[1]}x{image.shape[0]}; the stylizer needs at least "
                                 f"{MIN_SIDE} px a side")
         model = self.trained_model(run)
-        out = Path(args.get("out") or Path(run) / "predictions")
+        out = Path(args.get("out") or run.predictions)
         for path, image in zip(paths, images):
             start = time.perf_counter()
             result = _finish(stylize_with(model, image), image, cfg)
@@ -197,33 +187,28 @@ class StyleApp(App):
             print(f"{path}: {png} ({image.shape[1]}x{image.shape[0]}, {ms:.0f} ms)")
         return out
 
-    def export(self, cfg, args):
-        run = args["run"]
-        target = self.export_target(cfg, run)
+    def examples(self, cfg, run, folder):
+        """Stylize a built-in photo."""
+        return [("predict", {"image": CONTENT[0], "out": folder})]
+
+    def serving(self, cfg, run):
         model = self.trained_model(run)
         ecfg = cfg.export
         size = ecfg.image_size
-        if size < MIN_SIDE:
-            raise UserError(f"export.image_size must be at least {MIN_SIDE}, got {size}")
         photos = [builtin_image(n) for n in CONTENT]
-        samples = [{"images": c[None]} for c in random_crops(photos, size, ecfg.parity_samples, 1)]
-        calibration = [{"images": c[None]} for c in random_crops(photos, size, ecfg.calibration_samples, 2)]
 
         def fn(x, dynamic):
             out = model(tf.cast(x["images"], tf.float32), training=False)
             return {"image": tf.cast(tf.round(tf.clip_by_value(out, 0.0, 255.0)), tf.uint8)}
 
+        dynamic_spec, fixed_spec = exporting.image_specs(size)
         serving = exporting.Serving(
-            model=model, fn=fn, dynamic_spec={"images": tf.TensorSpec([None, None, None, 3], tf.uint8)},
-            fixed_spec={"images": tf.TensorSpec([1, size, size, 3], tf.uint8)}, samples=samples,
-            calibration=calibration, scores=psnr, min_scores={"psnr": ecfg.min_psnr})
+            model=model, fn=fn, dynamic_spec=dynamic_spec, fixed_spec=fixed_spec,
+            samples=exporting.image_samples(random_crops(photos, size, ecfg.parity_samples, 1)),
+            calibration=exporting.image_samples(random_crops(photos, size, ecfg.calibration_samples, 2)),
+            scores=psnr, min_scores={"psnr": ecfg.min_psnr})
         metadata = {
-            "app": self.name, "task": "style transfer", "style": list(cfg.style.images),
-            "input": {"name": "images", "dtype": "uint8", "layout": "NHWC", "channels": "RGB",
-                      "saved_model_shape": [None, None, None, 3], "tflite_shape": [1, size, size, 3]},
+            "task": "style transfer", "style": list(cfg.style.images), "input": exporting.image_input(size),
             "outputs": {"image": "uint8, the input's shape"},
-            "normalization": "inside the graph", "signature": "serve (also serving_default)", "run": str(run)}
-        report = exporting.export(serving, target, ecfg, metadata)
-        print(exporting.format_report(report))
-        print(f"exported to {target}")
-        return target
+            "normalization": "inside the graph", "signature": "serve (also serving_default)"}
+        return serving, metadata

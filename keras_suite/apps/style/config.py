@@ -2,9 +2,12 @@
 
 import dataclasses
 
-from keras_suite.config import ExportConfig, TrainConfig
+from keras_suite.apps.style.optimization import OPTIMIZERS
+from keras_suite.config import ExportConfig, TrainConfig, setting
 
 STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
+MIN_SIZE = 32  # VGG19 pools four times before block5: smaller images leave it no pixels
+MIN_SIDE = 4  # the stylizer halves twice
 
 
 @dataclasses.dataclass
@@ -25,9 +28,9 @@ class StyleLossConfig:
 
 @dataclasses.dataclass
 class StylizeConfig:
-    size: int = 256  # the longer side of the result
-    steps: int = 100
-    optimizer: str = "lbfgs"  # lbfgs | adam
+    size: int = setting(256, ge=MIN_SIZE)  # the longer side of the result
+    steps: int = setting(100, ge=1)
+    optimizer: str = setting("lbfgs", choices=OPTIMIZERS)
     learning_rate: float = 5.0  # adam, in pixel units
     noise: float = 0.0  # std of the noise added to the starting (content) image
     every: int = 25  # intermediate PNG and TensorBoard image period, in steps
@@ -36,10 +39,10 @@ class StylizeConfig:
 @dataclasses.dataclass
 class DataConfig:
     source: str = "builtin"  # builtin | folder:<dir> | tfds:coco/2017 (content photos)
-    image_size: int = 96  # training crops
-    max_pixels: int = 50_000_000  # larger input images are refused before decoding
-    num_train: int = 256  # random crops drawn from the photos
-    num_val: int = 8
+    image_size: int = setting(96, ge=MIN_SIZE)  # training crops
+    max_pixels: int = setting(50_000_000, ge=1)  # larger input images are refused before decoding
+    num_train: int = setting(256, ge=1)  # random crops drawn from the photos
+    num_val: int = setting(8, ge=1)
     limit: int = 0  # folder/tfds: use at most this many photos (0: all)
     data_dir: str | None = None
     download: bool = False
@@ -48,7 +51,7 @@ class DataConfig:
 
 @dataclasses.dataclass
 class ModelConfig:
-    filters: int = 16
+    filters: int = setting(16, ge=1)
     residual_blocks: int = 3
 
 
@@ -60,11 +63,11 @@ def _train_defaults():
 class StyleExportConfig(ExportConfig):
     """TFLite files take image_size x image_size; parity is the PSNR (dB) of each format against Keras."""
 
-    image_size: int = 256
-    parity_samples: int = 8
+    image_size: int = setting(256, ge=MIN_SIDE)
+    parity_samples: int = setting(8, ge=1)
     max_abs_diff: dict[str, float] = dataclasses.field(default_factory=dict)
     min_agreement: dict[str, float] = dataclasses.field(default_factory=dict)
-    min_psnr: dict[str, float] = dataclasses.field(default_factory=lambda: {
+    min_psnr: dict[str, float] = setting(factory=lambda: {
         "saved_model": 60.0, "tflite": 45.0, "tflite_fp16": 35.0, "tflite_int8": 22.0})
 
 

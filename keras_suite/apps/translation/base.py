@@ -1,0 +1,242 @@
+"""What the translation apps share: train, evaluate (BLEU per search), translate (beam, n-best), analyze
+(search vs model errors), export (string-in/string-out beam search; TFLite beam search).
+
+A subclass supplies the model through `build(cfg, vocab) -> (model, loss, metrics)`,
+`decoder(model, cfg, max_length)` (an object with `encode` and `step`), `attention(model, source ids,
+target_in) -> weights (B, T, S)` for the heatmaps and, optionally, `optimizer(cfg)` (a
+`steps_per_epoch -> optimizer` factory for the trainer).
+"""
+
+import json
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_suite import decoding
+from keras_suite import export as exporting
+from keras_suite.apps.base import EXPORT, EXPORT_ALIASES, TRAIN, App, Command
+from keras_suite.apps.translation.config import DECODE_MARGIN
+from keras_suite.apps.translation.monitor import TranslationMonitor
+from keras_suite.apps.translation.report import analyze_errors, compare_searches, format_table, search_strategies
+from keras_suite.apps.translation.translator import Translator, search
+from keras_suite.config import arguments
+from keras_suite.data.pairs import encode_pairs, load_pairs, pair_dataset
+from keras_suite.data.tokenizer import END_ID, PAD_ID, START_ID, UNK_ID, Tokenizer
+from keras_suite.errors import UserError
+from keras_suite.files import write_json
+from keras_suite.training.trainer import fit
+
+
+def save_vocab(path, source_tok, target_tok, longest_source, longest_target):
+    write_json(path, {"source": json.loads(source_tok.to_json()), "target": json.loads(target_tok.to_json()),
+                      "longest_source": longest_source, "longest_target": longest_target})
+
+
+def load_vocab(run, app):
+    if not run.vocab.is_file():
+        raise UserError(f"run {run} has no vocab.json; it was not trained by the {app} app")
+    data = json.loads(run.vocab.read_text())
+    return {"source": Tokenizer.from_json(json.dumps(data["source"])),
+            "target": Tokenizer.from_json(json.dumps(data["target"])),
+            "longest_source": data["longest_source"], "longest_target": data["longest_target"]}
+
+
+def load_data(cfg):
+    """(train, validation, test) pairs of `data.source`."""
+    return load_pairs(**arguments(cfg.data, load_pairs))
+
+
+def _keep_fitting(source_ids, target_ids, d):
+    """Drop training pairs outside the length limits; returns the kept ids and the count dropped."""
+    fits = (source_ids.row_lengths() <= d.max_source_length) & (target_ids.row_lengths() + 1 <= d.max_target_length)
+    fits &= source_ids.row_lengths() > 0
+    return (tf.ragged.boolean_mask(source_ids, fits), tf.ragged.boolean_mask(target_ids, fits),
+            int(tf.reduce_sum(tf.cast(~fits, tf.int32))))
+
+
+class TranslationApp(App):
+    commands = {
+        "train": Command(TRAIN.help, optional=("resume", "source")),
+        "evaluate": Command("BLEU and exact match of greedy search and each beam width, in one table", ("run",),
+                            ("split",)),
+        "translate": Command("translate text= or each line of file= (beam, n-best, or sampling)", ("run",),
+                             ("text", "file", "beam", "nbest", "alpha", "temperature", "top_k", "top_p", "seed")),
+        "analyze": Command("blame each wrong output on the search or on the model", ("run",),
+                           ("split", "beam", "alpha")),
+        "export": Command(EXPORT.help, EXPORT.required, (*EXPORT.optional, "beam", "nbest", "alpha"))}
+    aliases = {"source": "data.source", "text": "decode.text", "beam": "decode.beam", "nbest": "decode.nbest",
+               "alpha": "decode.alpha", "temperature": "decode.temperature", "top_k": "decode.top_k",
+               "top_p": "decode.top_p", "seed": "decode.seed", **EXPORT_ALIASES}
+
+    def optimizer(self, cfg):
+        return None
+
+    def max_length(self, cfg, vocab):
+        """Most target tokens a search generates: decode.max_length, else the longest training target plus
+        DECODE_MARGIN, never more than data.max_target_length plus DECODE_MARGIN."""
+        length = cfg.decode.max_length or vocab["longest_target"] + DECODE_MARGIN
+        return min(length, cfg.data.max_target_length + DECODE_MARGIN)
+
+    def make_translator(self, model, vocab, cfg):
+        length = self.max_length(cfg, vocab)
+        return Translator(vocab["source"], vocab["target"], self.decoder(model, cfg, length), length,
+                          cfg.data.max_source_length, cfg.data.overlong, cfg.decode.seed)
+
+    def translator(self, cfg, run):
+        return self.make_translator(self.trained_model(run), load_vocab(run, self.name), cfg)
+
+    def train(self, cfg, args):
+        d = cfg.data
+        train_pairs, val_pairs, _ = load_data(cfg)
+        run = self.train_dir(cfg, args)
+        if run.vocab.exists():
+            vocab = load_vocab(run, self.name)
+            source_tok, target_tok = vocab["source"], vocab["target"]
+        else:
+            source_tok = Tokenizer.from_texts([s for s, _ in train_pairs], d.level, d.lowercase, d.max_vocab)
+            target_tok = Tokenizer.from_texts([t for _, t in train_pairs], d.target_level or d.level, d.lowercase,
+                                              d.max_vocab)
+        train_src, train_tgt, dropped = _keep_fitting(*encode_pairs(train_pairs, source_tok, target_tok), d)
+        if int(train_src.nrows()) == 0:
+            raise UserError(f"no training pair fits data.max_source_length={d.max_source_length} and "
+                            f"data.max_target_length={d.max_target_length}")
+        val_src, val_tgt, _ = _keep_fitting(*encode_pairs(val_pairs, source_tok, target_tok), d)
+        longest = (int(tf.reduce_max(train_src.row_lengths())), int(tf.reduce_max(train_tgt.row_lengths())))
+        save_vocab(run.vocab, source_tok, target_tok, *longest)
+        vocab = load_vocab(run, self.name)
+        print(f"run directory: {run}\npairs: {int(train_src.nrows()):,} train ({dropped} over the length limits "
+              f"dropped), {len(val_pairs):,} validation; vocabulary {source_tok.size} source "
+              f"{source_tok.level}s / {target_tok.size} target {target_tok.level}s (with 4 special tokens); "
+              f"longest source {longest[0]}, target {longest[1]}")
+        tc = cfg.train
+        train_ds = pair_dataset(train_src, train_tgt, tc.batch_size, training=True, seed=tc.seed)
+        val_ds = pair_dataset(val_src, val_tgt, tc.batch_size)
+        monitor = TranslationMonitor(lambda model: self.make_translator(model, vocab, cfg),
+                                     val_pairs[:cfg.decode.monitor_examples], run, self.attention,
+                                     cfg.decode.preview_examples)
+        fit(cfg, run, lambda: self.build(cfg, vocab), train_ds, val_ds, [monitor], self.optimizer(cfg))
+        print(f"done: model {run.model}, attention maps {run.previews}; tensorboard --logdir {run.path.parent}")
+        return run
+
+    def _pairs(self, cfg, args):
+        split = self.eval_split(args)
+        pairs = load_data(cfg)[1 if split == "val" else 2]
+        return split, pairs[:cfg.decode.eval_examples] if cfg.decode.eval_examples else pairs
+
+    def evaluate(self, cfg, args):
+        run = args["run"]
+        translator = self.translator(cfg, run)
+        split, pairs = self._pairs(cfg, args)
+        strategies = search_strategies(cfg.decode.widths, cfg.decode.alpha)
+        print(f"decoding {len(pairs)} {split} pairs with {len(strategies)} searches (alpha {cfg.decode.alpha})")
+        rows, outputs = compare_searches(translator, pairs, strategies, keras.utils.Progbar(len(strategies)))
+        print(format_table(rows))
+        best = max(rows, key=lambda r: r["bleu"])["search"]
+        hyps, refs = translator.token_lists(outputs[best]), translator.token_lists([t for _, t in pairs])
+        errors = [{"source": s, "reference": t, "output": o}
+                  for (s, t), o, h, r in zip(pairs, outputs[best], hyps, refs) if h != r]
+        out = write_json(run.report("eval", split), {"split": split, "examples": len(pairs),
+                                                     "alpha": cfg.decode.alpha, "searches": rows,
+                                                     f"errors ({best})": errors[:50]})
+        print(f"wrote {out}")
+        return rows
+
+    def translate(self, cfg, args):
+        dc = cfg.decode
+        strategy = decoding.from_config(dc)
+        if "file" in args:
+            path = Path(args["file"])
+            if not path.is_file():
+                raise UserError(f"file not found: {path}")
+            try:
+                texts = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+            except UnicodeDecodeError:
+                raise UserError(f"{path} is not valid UTF-8 text") from None
+            if not texts:
+                raise UserError(f"{path} has no text lines")
+        else:
+            if not dc.text.strip():
+                raise UserError("translate needs text=\"...\" (not empty) or file=<path>")
+            texts = [dc.text]
+        translator = self.translator(cfg, args["run"])
+        results = translator.translate(texts, strategy, strict=True)
+        for text, nbest in zip(texts, results):
+            if len(texts) > 1 or dc.nbest > 1:
+                print(text)
+            for output, score in nbest:
+                print(f"{output}\t{score:.4f}" if dc.nbest > 1 or len(texts) == 1 else output)
+        return results
+
+    def analyze(self, cfg, args):
+        run = args["run"]
+        translator = self.translator(cfg, run)
+        split, pairs = self._pairs(cfg, args)
+        strategy = decoding.from_config(beam=max(1, cfg.decode.beam), alpha=cfg.decode.alpha)
+        result = analyze_errors(translator, pairs, strategy)
+        print(f"{split}: {result['examples']} pairs, beam {strategy.width}, alpha {strategy.alpha}: "
+              f"{result['correct']} correct, {result['errors']} wrong")
+        print(f"  search errors (P(y*|x) > P(y_hat|x), a wider beam would help): {result['search_errors']}")
+        print(f"  model errors  (the model prefers its wrong output):            {result['model_errors']}")
+        for record in [r for r in result["records"] if r["verdict"] != "correct"][:10]:
+            print(f"  [{record['verdict']}] {record['source']!r}: output {record['output']!r} "
+                  f"({record['output_score']:.3f}), reference {record['reference']!r} "
+                  f"({record['reference_score']:.3f})")
+        out = write_json(run.report("analysis", split), result)
+        print(f"wrote {out}")
+        return result
+
+    def examples(self, cfg, run, folder):
+        """Evaluate, then translate a test sentence five ways (beam search, n-best)."""
+        source = load_data(cfg)[2][0][0]
+        return [("evaluate", {}), ("translate", {"text": source, "beam": 5, "nbest": 5})]
+
+    def serving(self, cfg, run):
+        dc, ecfg = cfg.decode, cfg.export
+        # beam search even when decode.beam is 0 (greedy)
+        beam = decoding.from_config(beam=max(1, dc.beam), alpha=dc.alpha, nbest=dc.nbest)
+        if "tflite_int8" in ecfg.formats:  # measured on TF 2.21: the converter segfaults calibrating the loop
+            raise UserError(f"tflite_int8 is not available for {self.name}: int8 calibration of the beam-search "
+                            "loop crashes the TFLite converter (TF 2.21); use tflite or tflite_fp16")
+        model, vocab = self.trained_model(run), load_vocab(run, self.name)
+        translator = self.make_translator(model, vocab, cfg)
+        decoder, max_length = translator.decoder, translator.max_length
+        source_length = min(vocab["longest_source"], cfg.data.max_source_length)
+        sources = [s for s, _ in load_data(cfg)[2][:ecfg.parity_samples]]
+        ids = translator.source_ids(sources).numpy()[:, :source_length]
+        padded = np.zeros((len(ids), source_length), np.int32)
+        padded[:, :ids.shape[1]] = ids
+        samples = [{"source": row[None]} for row in padded]
+        source_tok, target_tok = vocab["source"], vocab["target"]
+
+        def serve(x, dynamic):
+            tokens, scores = search(decoder, x["source"], beam, max_length)
+            return {"tokens": tokens, "scores": scores}
+
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
+        def translate(text):
+            source = source_tok.encode(text)[:, :cfg.data.max_source_length].to_tensor()
+            tokens, scores = search(decoder, source, beam, max_length)
+            n = tf.shape(tokens)[1]
+            words = tf.reshape(target_tok.decode(tf.reshape(tokens, [-1, tf.shape(tokens)[2]])), [-1, n])
+            return {"translation": words[:, 0], "score": scores[:, 0], "nbest": words, "nbest_scores": scores}
+
+        serving = exporting.Serving(
+            model=model, fn=serve, dynamic_spec={"source": tf.TensorSpec([None, None], tf.int32)},
+            fixed_spec={"source": tf.TensorSpec([1, source_length], tf.int32)}, samples=samples,
+            calibration=samples, endpoints={"translate": translate}, track=source_tok.layers + target_tok.layers)
+        metadata = {
+            "task": f"translation ({cfg.data.source})",
+            "search": {"beam": beam.width, "alpha": beam.alpha, "nbest": beam.nbest, "max_length": max_length},
+            "tokenizers": {"source": json.loads(source_tok.to_json()), "target": json.loads(target_tok.to_json())},
+            "special_ids": {"pad": PAD_ID, "unknown": UNK_ID, "start": START_ID, "end": END_ID},
+            "tflite": {"inputs": {"source": f"int32 (1, {source_length}) source ids, 0-padded (truncate longer)"},
+                       "outputs": {"tokens": f"int32 (1, {beam.nbest}, {max_length}) target ids, cut at the first "
+                                             f"end id ({END_ID})", "scores": f"float32 (1, {beam.nbest}) log P / "
+                                                                             "len**alpha"},
+                       "note": "tokenization stays outside TFLite: its string ops (UnicodeSplit, StringSplit, "
+                               "RegexReplace) are not TFLite builtins; the beam search loop is inside"},
+            "saved_model_signatures": {"translate": "text: string (batch) -> translation, score, nbest, nbest_scores",
+                                       "serve": "source ids (batch, S) -> tokens, scores"}}
+        return serving, metadata

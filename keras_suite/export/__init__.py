@@ -1,0 +1,10 @@
+"""Export: a SavedModel and builtin-ops-only TFLite files, each checked against Keras on real samples before
+the artifact lands (`export`). An app describes what to serve with a `Serving`."""
+
+from keras_suite.export.artifact import check_target, export, recover
+from keras_suite.export.formats import EXPORTERS
+from keras_suite.export.parity import ExportError, format_report
+from keras_suite.export.serving import Serving, image_input, image_samples, image_specs
+
+__all__ = ["EXPORTERS", "ExportError", "Serving", "check_target", "export", "format_report", "image_input",
+           "image_samples", "image_specs", "recover"]

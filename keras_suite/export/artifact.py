@@ -1,0 +1,116 @@
+"""Export: model.keras, SavedModel and TFLite float/fp16/int8, checked against Keras before anything lands.
+
+Everything is written into a temporary sibling of the target and renamed into place only after
+the parity check passed, so a failed or killed export never leaves a half-written artifact.
+"""
+
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+from keras_suite.errors import UserError
+from keras_suite.export.formats import EXPORTERS
+from keras_suite.export.parity import ExportError, compare, judge, run_samples
+from keras_suite.files import default_permissions, process_ended, write_json
+
+
+def _size(path):
+    path = Path(path)
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def check_target(target, overwrite):
+    target = Path(target)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())) and not overwrite:
+        raise UserError(f"export target {target} exists and is not empty; pass export.overwrite=true or another name")
+
+
+def export(serving, target, ecfg, metadata):
+    """Write model.keras + each format in `ecfg.formats` + metadata.json + parity.json into `target`.
+
+    Returns the parity report. Raises ExportError (nothing written) if any format is outside
+    `ecfg.max_abs_diff` / `ecfg.min_agreement` against the Keras model on `serving.samples`.
+    """
+    target = Path(target)
+    exporters = {name: EXPORTERS.get(name) for name in ecfg.formats}
+    recover(target.parent)
+    check_target(target, ecfg.overwrite)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent))
+    default_permissions(work)
+    ctx = {}
+    try:
+        serving.model.save(work / "model.keras")
+        reference, _ = run_samples(lambda **x: serving.fn({k: tf.constant(v) for k, v in x.items()}, False),
+                                   serving.samples)
+        report = {"samples": len(serving.samples), "formats": {}}
+        failures = []
+        for name, exporter in exporters.items():
+            path, outputs, ms = exporter(serving, work, ctx)
+            row = {"file": path.name, "bytes": _size(path), "ms_per_sample": round(ms, 3),
+                   **compare(reference, outputs)}
+            if serving.scores is not None:
+                row.update(serving.scores(reference, outputs))
+            limits = {"max_abs_diff": ecfg.max_abs_diff.get(name), "min_agreement": ecfg.min_agreement.get(name),
+                      **{score: per_format.get(name) for score, per_format in serving.min_scores.items()}}
+            row["passed"] = judge(row, limits)
+            row["limits"] = limits
+            report["formats"][name] = row
+            if not row["passed"]:
+                extra = "".join(f", {s} {row[s]:.6f}" for s in serving.min_scores)
+                failures.append(f"{name} (max abs diff {row['max_abs_diff']:.3g}, "
+                                f"agreement {row['agreement']:.4f}{extra})")
+        if failures:
+            raise ExportError(f"parity check failed against Keras for {', '.join(failures)}; nothing was written")
+        report["keras_model_bytes"] = _size(work / "model.keras")
+        write_json(work / "parity.json", report)
+        write_json(work / "metadata.json", {**metadata, "formats": {n: r["file"] for n, r in report["formats"].items()},
+                                            "versions": {"tensorflow": tf.__version__, "keras": keras.__version__}})
+        _replace(work, target)
+        return report
+    finally:
+        for path in [work, ctx.get("fixed_saved_model")]:
+            if path is not None and Path(path).exists():
+                shutil.rmtree(path, ignore_errors=True)
+
+
+def _dead(name):
+    """Whether the process that made a temporary export folder (its id is in the name) has ended."""
+    match = re.search(r"(?:\.tmp-|\.old-|^\.fixed-)(\d+)", name)
+    return match is not None and process_ended(int(match.group(1)))
+
+
+def recover(folder):
+    """Clean up after exports into `folder` that were killed: put back an artifact moved aside just before
+    the kill and remove the temporary folders of processes that have ended."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return
+    for old in folder.glob(".*.old-*"):
+        target = folder / old.name[1:].rsplit(".old-", 1)[0]
+        if _dead(old.name):
+            if target.exists():
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(old, target)
+    for stale in [*folder.glob(".*.tmp-*"), *folder.glob(".fixed-*")]:
+        if _dead(stale.name):
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def _replace(work, target):
+    """Rename `work` to `target`; an existing target is moved aside first and removed after."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        os.replace(target, old)
+    os.replace(work, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

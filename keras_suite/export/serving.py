@@ -1,0 +1,54 @@
+"""What an app exports (`Serving`) and the uint8 image input that the image apps share."""
+
+import dataclasses
+
+import keras
+import tensorflow as tf
+
+
+@dataclasses.dataclass
+class Serving:
+    """What an app exports: the model and its serving function at any and at a fixed input size.
+
+    `fn(inputs: dict of tensors, dynamic: bool)` returns a dict of tensors. `dynamic_spec` and
+    `fixed_spec` map input names to TensorSpecs (the fixed one has batch 1, for TFLite). `samples`
+    are real fixed-size inputs (dicts of arrays, batch 1) on which every format is compared with
+    Keras; `calibration` (same form) calibrates int8. `endpoints` are further SavedModel
+    signatures (name -> tf.function with an input signature), e.g. string-in/string-out
+    generation; `track` lists further layers they use (lookup tables). `scores(reference, outputs)`
+    adds app-specific parity scores to each format's row (e.g. the lowest cosine similarity of
+    embeddings, "min_cosine"), and `min_scores` {score: {format: minimum}} are their limits. `float_ops`
+    are TFLite ops kept in float in the int8 file; so is everything from the op whose output tensor name
+    contains `float_from` on (post-processing after the network).
+    """
+
+    model: keras.Model
+    fn: callable
+    dynamic_spec: dict
+    fixed_spec: dict
+    samples: list
+    calibration: list
+    endpoints: dict = dataclasses.field(default_factory=dict)
+    track: list = dataclasses.field(default_factory=list)
+    scores: callable = None
+    float_ops: tuple = ()
+    float_from: str = None
+    min_scores: dict = dataclasses.field(default_factory=dict)
+
+
+def image_specs(size, name="images"):
+    """(dynamic_spec, fixed_spec) of a uint8 RGB image input: any batch and size for the SavedModel, one
+    `size` x `size` image for TFLite."""
+    return ({name: tf.TensorSpec([None, None, None, 3], tf.uint8)},
+            {name: tf.TensorSpec([1, size, size, 3], tf.uint8)})
+
+
+def image_input(size, name="images"):
+    """The metadata entry describing that input."""
+    return {"name": name, "dtype": "uint8", "layout": "NHWC", "channels": "RGB",
+            "saved_model_shape": [None, None, None, 3], "tflite_shape": [1, size, size, 3]}
+
+
+def image_samples(images, count=None):
+    """Batch-1 samples `{"images": uint8 (1, H, W, 3)}` of the first `count` images."""
+    return [{"images": image[None].astype("uint8")} for image in list(images)[:count]]

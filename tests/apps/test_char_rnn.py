@@ -1,0 +1,97 @@
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_suite.export import tflite
+from keras_suite.testing import assert_export_parity
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def char_run(trained):
+    return trained("char_rnn")
+
+
+def test_train_writes_vocab_samples_and_metrics(char_run):
+    vocab = json.loads((char_run / "vocab.json").read_text())
+    assert vocab["oov"] == "[UNK]" and "a" in vocab["chars"]
+    metrics = json.loads((char_run / "metrics.json").read_text())
+    assert metrics["epochs_run"] == 2 and {"val_perplexity", "val_bits_per_char"} <= set(metrics["final"])
+    samples = (char_run / "samples" / "epoch002.txt").read_text()
+    assert "## temperature 0.0" in samples and "## temperature 1.0" in samples
+    assert {p.parent.name for p in (char_run / "logs").rglob("events.out.tfevents*")} >= {"train", "samples"}
+
+
+def test_generate_is_deterministic_and_greedy_at_temperature_zero(cli, char_run):
+    args = ("char_rnn", "generate", f"run={char_run}", "prime=Ma", "length=25")
+    code, first, _ = cli(*args, "seed=3")
+    _, second, _ = cli(*args, "seed=3")
+    assert code == 0 and first == second and first.startswith("Ma") and len(first.rstrip("\n")) == 27
+    assert "[UNK]" not in first
+    _, greedy_a, _ = cli(*args, "temperature=0", "seed=1")
+    _, greedy_b, _ = cli(*args, "temperature=0", "seed=2")
+    assert greedy_a == greedy_b
+
+
+def test_evaluate(cli, char_run):
+    code, out, _ = cli("char_rnn", "evaluate", f"run={char_run}")
+    assert code == 0 and "bits/char" in out
+    scores = json.loads((char_run / "eval_validation.json").read_text())
+    assert scores["perplexity"] == pytest.approx(np.exp(scores["loss"]), rel=1e-4)
+
+
+def test_export_generate_signature_and_step_model(cli, char_run, tmp_path):
+    code, _, err = cli("char_rnn", "export", f"run={char_run}", f"export.out_dir={tmp_path}", "name=c")
+    assert code == 0, err
+    target = tmp_path / "char_rnn" / "c"
+    assert_export_parity(json.loads((target / "parity.json").read_text()), ["saved_model", "tflite"])
+    meta = json.loads((target / "metadata.json").read_text())
+    assert meta["vocabulary"]["oov_id"] == 0 and meta["vocabulary"]["chars"][0] == "\n"
+
+    # The SavedModel generates text in the graph and agrees with the CLI.
+    loaded = tf.saved_model.load(str(target / "saved_model"))
+    out = loaded.signatures["generate"](prime=tf.constant("Ma"), length=tf.constant(25),
+                                        temperature=tf.constant(0.0))["text"].numpy().decode()
+    _, printed, _ = cli("char_rnn", "generate", f"run={char_run}", "prime=Ma", "length=25", "temperature=0")
+    assert out == printed.rstrip("\n")
+
+    # The TFLite step model is builtin-only, batch 1, and carries its state.
+    flatbuffer = (target / "model.tflite").read_bytes()
+    assert tflite.non_builtin_ops(flatbuffer) == []
+    runner = tflite.Runner(flatbuffer)
+    states = np.zeros(runner.runner.get_input_details()["states"]["shape"], np.float32)
+    result = runner(token=np.array([3], np.int32), states=states)
+    assert result["logits"].shape == (1, len(meta["vocabulary"]["chars"]) + 1)
+    assert not np.allclose(result["states"], 0)
+
+
+@pytest.mark.parametrize("args, pattern", [
+    (["length=0"], "'generate.length' must be at least 1"),
+    (["length=-3"], "'generate.length' must not be negative"),
+    (["temperature=-1"], "'generate.temperature' must not be negative"),
+    (["prime="], "prime must not be empty"),
+])
+def test_generate_bad_input(cli, char_run, args, pattern):
+    code, _, err = cli("char_rnn", "generate", f"run={char_run}", *args)
+    assert code == 2 and pattern in err and len(err.strip().splitlines()) == 1
+
+
+def test_prime_outside_vocabulary_warns(cli, caplog, char_run):
+    code, out, _ = cli("char_rnn", "generate", f"run={char_run}", "prime=M€", "length=5")
+    assert code == 0 and out.startswith("M€")
+    assert "outside the vocabulary" in caplog.text
+
+
+@pytest.mark.parametrize("content, pattern", [
+    (b"", "is empty"), (b"\x00\x01\x02binary", "looks binary"), (b"\xff\xfe bad", "not valid UTF-8"),
+    (b"short text", "too short for a validation window")])
+def test_train_bad_corpus(cli, tmp_path, content, pattern):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_bytes(content)
+    code, _, err = cli("char_rnn", "train", "--config", "tiny", f"corpus={corpus}",
+                       f"train.runs_dir={tmp_path / 'runs'}")
+    assert code == 2 and pattern in err and len(err.strip().splitlines()) == 1
+

@@ -1,0 +1,99 @@
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+from keras_suite.apps.detection.app import match_detections
+from keras_suite.data.scenes import make_detection_scenes
+from keras_suite.export import tflite
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def detection_run(trained):
+    return trained("detection")
+
+
+def test_train_writes_anchors_previews_and_map(detection_run):
+    config = (detection_run / "config.yaml").read_text()
+    assert "anchors:" in config and "- - 0." in config  # k-means anchors saved with the run
+    final = json.loads((detection_run / "metrics.json").read_text())["final"]
+    assert {"val_map50", "val_map", "loss", "val_loss"} <= set(final)
+    assert (detection_run / "previews" / "boxes_epoch002.png").is_file()
+
+
+def test_evaluate_predict_and_anchors(cli, detection_run, tmp_path):
+    code, out, err = cli("detection", "evaluate", f"run={detection_run}")
+    assert code == 0, err
+    report = json.loads((detection_run / "eval_test.json").read_text())
+    assert report["images"] == 8 and set(report["per_class"]) == {str(d) for d in range(10)}
+    assert (detection_run / "previews" / "pr_test.png").is_file() and "map50" in out
+
+    images, _, _ = make_detection_scenes(2, 80, seed=4)
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i, image in enumerate(images):
+        Image.fromarray(image[:, :70]).save(folder / f"{i}.png")
+    code, out, err = cli("detection", "predict", f"run={detection_run}", f"image={folder}",
+                         f"out={tmp_path / 'pred'}")
+    assert code == 0, err
+    assert Image.open(tmp_path / "pred" / "0_boxes.png").size == (70, 80)  # drawn at the photo's own size
+
+    code, out, err = cli("detection", "anchors", "--config", "tiny", "k=3")
+    assert code == 0 and "mean best IoU" in out and "model.anchors=[[" in out
+
+
+def test_export_runs_nms_in_every_format(cli, detection_run, tmp_path):
+    formats = "saved_model,tflite,tflite_fp16,tflite_int8"
+    # An untrained model's scores sit at the threshold, so int8 parity is checked on trained runs (bench);
+    # here int8 must convert with builtin ops and run (its DIV kernel stays float).
+    limits = "{'saved_model': 1.0, 'tflite': 0.9, 'tflite_fp16': 0.8, 'tflite_int8': 0.0}"
+    code, out, err = cli("detection", "export", f"run={detection_run}", f"export.out_dir={tmp_path}",
+                         f"formats={formats}", "export.name=tiny", f"export.min_match_rate={limits}")
+    assert code == 0, err
+    target = tmp_path / "detection" / "tiny"
+    report = json.loads((target / "parity.json").read_text())
+    assert report["formats"]["saved_model"]["match_rate"] == 1.0
+    for name in ("model.tflite", "model_fp16.tflite", "model_int8.tflite"):
+        flatbuffer = (target / name).read_bytes()
+        assert tflite.non_builtin_ops(flatbuffer) == []
+        out = tflite.Runner(flatbuffer)(images=np.zeros((1, 64, 64, 3), np.uint8))
+        assert out["boxes"].shape == (1, 100, 4) and out["num_detections"].shape == (1,)
+    loaded = tf.saved_model.load(str(target / "saved_model"))
+    images, _, _ = make_detection_scenes(1, 90, seed=5)
+    result = loaded.signatures["serving_default"](images=tf.constant(images[:, :, :75]))
+    n = int(result["num_detections"][0])
+    boxes = result["boxes"].numpy()[0, :n]
+    assert np.all(boxes[:, [0, 2]] <= 75 + 1e-3) and np.all(boxes[:, [1, 3]] <= 90 + 1e-3)  # the photo's pixels
+
+
+def test_match_detections_by_hand():
+    ref = {"boxes": np.array([[[0, 0, 10, 10], [20, 20, 30, 30]]], np.float32), "scores": np.array([[0.9, 0.8]]),
+           "classes": np.array([[1, 2]]), "num_detections": np.array([2])}
+    same = match_detections(ref, ref)
+    assert same == {"match_rate": 1.0, "matched_iou": 1.0, "score_diff": 0.0}
+    moved = {**ref, "boxes": ref["boxes"] + np.array([1, 0, 1, 0], np.float32), "scores": np.array([[0.85, 0.8]])}
+    r = match_detections(ref, moved)
+    assert r["match_rate"] == 1.0 and r["matched_iou"] == pytest.approx(90 / 110)
+    assert r["score_diff"] == pytest.approx(0.05)
+    other_class = {**ref, "classes": np.array([[1, 3]])}
+    assert match_detections(ref, other_class)["match_rate"] == pytest.approx(0.5)  # 2 x 1 matched / 4 boxes
+    fewer = {**ref, "num_detections": np.array([1])}
+    assert match_detections(ref, fewer)["match_rate"] == pytest.approx(2 / 3)
+
+
+def test_bad_labels_exit_2(cli, tmp_path):
+    for part in ("train", "val", "test"):
+        (tmp_path / part / "images").mkdir(parents=True)
+        (tmp_path / part / "labels").mkdir()
+        Image.fromarray(np.zeros((32, 32, 3), np.uint8)).save(tmp_path / part / "images" / "a.png")
+        (tmp_path / part / "labels" / "a.txt").write_text("0 0.5 0.5 0.2 0.2\n")
+    (tmp_path / "train" / "labels" / "a.txt").write_text("0 0.5 0.5 0.2 0.2\n7 0.5 0.5 0.2 0.2\n")
+    code, _, err = cli("detection", "train", "--config", "tiny", f"train.runs_dir={tmp_path / 'runs'}",
+                       f"data.source=folder:{tmp_path}", "data.class_names=cat,dog")
+    assert code == 2 and "a.txt:2: class 7 is outside the 2 configured classes" in err
+    assert not (tmp_path / "runs").exists()
+

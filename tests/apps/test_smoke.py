@@ -1,0 +1,31 @@
+"""Every registered app, end to end on its tiny config: train -> its examples (evaluate, predict/translate/...)
+-> export with parity. A new app is tested here by being registered."""
+
+import json
+
+import pytest
+
+from keras_suite.apps import APPS
+from keras_suite.config import load_config
+from keras_suite.runs import Run
+from keras_suite.testing import assert_export_parity
+
+pytestmark = pytest.mark.slow
+FORMATS = ["saved_model", "tflite"]
+
+
+@pytest.mark.parametrize("app", APPS.names())
+def test_every_app_trains_runs_its_examples_and_exports(app, trained, cli, tmp_path):
+    run = trained(app)
+    instance = APPS.get(app)()
+    cfg = load_config(instance.config_cls, [run / "config.yaml"])
+    examples = instance.examples(cfg, Run(run), tmp_path)
+    assert examples, f"{app} shows no example"
+    for command, args in examples:
+        code, out, err = cli(app, command, f"run={run}", *(f"{k}={v}" for k, v in args.items()))
+        assert code == 0 and out.strip(), (command, err)
+    code, out, err = cli(app, "export", f"run={run}", f"export.out_dir={tmp_path / 'exports'}",
+                         f"formats={','.join(FORMATS)}", "name=smoke")
+    assert code == 0, err
+    report = json.loads((tmp_path / "exports" / app / "smoke" / "parity.json").read_text())
+    assert_export_parity(report, FORMATS)

@@ -1,0 +1,111 @@
+import collections
+import datetime
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_suite.data.dates import date_pairs
+from keras_suite.data.numbers import number_pairs
+from keras_suite.data.pairs import encode_pairs, load_pairs, pair_dataset, read_tsv
+from keras_suite.data.tokenizer import END_ID, START_ID, UNK_ID, Tokenizer
+from keras_suite.errors import UserError
+
+
+def test_dates_are_deterministic_iso_and_unambiguous():
+    pairs = date_pairs(4000, seed=3)
+    assert pairs == date_pairs(4000, seed=3) and pairs != date_pairs(4000, seed=4)
+    targets = collections.defaultdict(set)
+    for source, target in pairs:
+        day = datetime.date.fromisoformat(target)
+        assert datetime.date(1950, 1, 1) <= day <= datetime.date(2049, 12, 31)
+        targets[source.lower()].add(target)
+    assert all(len(t) == 1 for t in targets.values())  # one reading per (lower-cased) source
+    assert len({s for s, _ in pairs}) > 3000  # many distinct surface forms
+
+
+@pytest.mark.parametrize("source", ["dates", "numbers"])
+def test_embedded_splits_hold_out_unseen_sources(source):
+    train, val, test = load_pairs(source=source, train_examples=500, val_examples=50, test_examples=50)
+    assert len(train) == 500 and len(val) == 50 and len(test) == 50
+    seen = {s for s, _ in train}
+    assert not seen & {s for s, _ in val + test}
+    assert len({s for s, _ in val + test}) == 100
+
+
+def test_numbers_to_words_in_four_languages():
+    pairs = number_pairs(400, seed=0)
+    assert pairs == number_pairs(400, seed=0)
+    assert {s.split()[0] for s, _ in pairs} == {"en", "fr", "de", "es"}
+    from num2words import num2words
+
+    for source, target in pairs[:50]:
+        lang, number = source.split(" ", 1)
+        assert target == num2words(int(number.replace(",", "")), lang=lang)
+
+
+def test_char_tokenizer_ids_and_round_trip():
+    tok = Tokenizer.from_texts(["abc", "abd"], level="char")
+    assert tok.tokens == ("a", "b", "c", "d") and tok.size == 8  # most frequent first, ids from 4
+    ids = tok.encode(tf.constant(["Ab  c", "z"])).to_list()
+    assert ids == [[4, 5, UNK_ID, 6], [UNK_ID]]  # lower-cased, spaces collapsed (a space is not in this vocabulary)
+    padded = np.array([[4, 5, END_ID, 6, 0], [START_ID, 6, 0, 0, 0]], np.int32)
+    assert [t.decode() for t in tok.decode(padded).numpy()] == ["ab", "c"]
+    again = Tokenizer.from_json(tok.to_json())
+    assert again.tokens == tok.tokens and again.level == "char"
+
+
+def test_word_tokenizer_splits_punctuation():
+    tok = Tokenizer.from_texts(["Hello, world!", "hello there."], level="word")
+    assert tok.split(tf.constant(["Hello, wörld!"])).to_list() == [[b"hello", b",", "wörld".encode(), b"!"]]
+    ids = tok.encode(tf.constant(["hello world"]))
+    assert tok.decode(ids.to_tensor()).numpy()[0] == b"hello world"
+    assert tok.unknown("hello mars") == ["mars"]
+
+
+def test_tsv_reader_names_bad_lines(tmp_path):
+    good = tmp_path / "good.tsv"
+    good.write_text("Go.\tVa !\tCC-BY 2.0 (France) Attribution: tatoeba.org\n\nHi.\tSalut !\n", encoding="utf-8")
+    assert read_tsv(good) == [("Go.", "Va !"), ("Hi.", "Salut !")]
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("Go.\tVa !\nno tab here\n")
+    with pytest.raises(UserError, match=r"bad.tsv:2: expected 'source<TAB>target'"):
+        read_tsv(bad)
+    empty_side = tmp_path / "empty.tsv"
+    empty_side.write_text("Go.\t \n")
+    with pytest.raises(UserError, match=r"empty.tsv:1: empty target"):
+        read_tsv(empty_side)
+    binary = tmp_path / "latin1.tsv"
+    binary.write_bytes("a\tb\ncaf\xe9\tx\n".encode("latin-1"))
+    with pytest.raises(UserError, match=r"latin1.tsv:2: not valid UTF-8"):
+        read_tsv(binary)
+    with pytest.raises(UserError, match="not found"):
+        read_tsv(tmp_path / "missing.tsv")
+
+
+def test_tsv_source_is_split_three_ways(tmp_path):
+    path = tmp_path / "pairs.tsv"
+    path.write_text("".join(f"s{i}\tt{i}\n" for i in range(100)))
+    train, val, test = load_pairs(source=f"tsv:{path}", val_fraction=0.1, test_fraction=0.1)
+    assert (len(train), len(val), len(test)) == (80, 10, 10)
+    assert len({*train, *val, *test}) == 100
+
+
+def test_tfds_ted_hrlr_with_mock_data():
+    import tensorflow_datasets as tfds
+
+    with tfds.testing.mock_data(num_examples=3):
+        train, val, test = load_pairs(source="tfds:ted_hrlr_translate/pt_to_en")
+    assert len(train) == 3 and all(isinstance(s, str) and isinstance(t, str) for s, t in train + val + test)
+
+
+def test_pair_dataset_shifts_targets_and_pads():
+    src_tok = Tokenizer(list("abc"))
+    tgt_tok = Tokenizer(list("xyz"))
+    source_ids, target_ids = encode_pairs([("ab", "xyz"), ("c", "y")], src_tok, tgt_tok)
+    (source, target_in), target_out = next(iter(pair_dataset(source_ids, target_ids, 2)))
+    x, y, z = (tgt_tok.tokens.index(c) + 4 for c in "xyz")
+    assert target_in.numpy().tolist() == [[START_ID, x, y, z], [START_ID, y, 0, 0]]
+    assert target_out.numpy().tolist() == [[x, y, z, END_ID], [y, END_ID, 0, 0]]
+    assert source.numpy().tolist() == [[4, 5], [6, 0]]
+

@@ -1,0 +1,44 @@
+"""The shared layer harness over every layer `keras_suite.layers` exports: output shapes, weight counts, config
+round trip and a .keras save/reload with the same outputs. A new layer fails here until it has a case."""
+
+import pytest
+
+from keras_suite import layers
+from keras_suite.testing import run_layer_test
+
+# name: (init kwargs, input shape(s), output shape(s), trainable, non-trainable weights, call options)
+CASES = {
+    # query, key and value projections and the output projection, kernel and bias each
+    "CachedMultiHeadAttention": ({"num_heads": 2, "key_dim": 4}, [(2, 5, 8), (2, 7, 8)], (2, 5, 8), 8, 0,
+                                 {"positional": True}),
+    # conv + BN twice (kernel, bias, gamma, beta; moving mean and variance)
+    "ConvBlock": ({"filters": 8, "dropout": 0.1}, (2, 16, 16, 3), (2, 16, 16, 8), 6, 4, {}),
+    # Bahdanau: query and memory projections and the score vector
+    "CrossAttention": ({"units": 8, "score": "bahdanau"}, [(2, 5, 8), (2, 7, 8)], [(2, 5, 8), (2, 5, 7)], 3, 0,
+                       {"positional": True}),
+    # main, side, fuse and one bottleneck (2 convs), each conv + BN
+    "CSPBlock": ({"filters": 16, "depth": 1}, (2, 8, 8, 12), (2, 8, 8, 16), 15, 10, {}),
+    "DownBlock": ({"filters": 8}, (2, 16, 16, 3), [(2, 16, 16, 8), (2, 8, 8, 8)], 6, 4, {}),
+    "InceptionResNetBlock": ({"branch_filters": 4}, (2, 8, 8, 16), (2, 8, 8, 16), 20, 12, {}),
+    # expand, depthwise and project convs, each + BN
+    "InvertedResidualBlock": ({"filters": 8, "strides": 2}, (2, 8, 8, 8), (2, 4, 4, 8), 9, 6, {}),
+    "LearnedPositionEmbedding": ({"max_length": 16}, (2, 5, 8), (2, 5, 8), 1, 0, {}),
+    # resized to the reference's size (9 x 7), then one conv
+    "ResizeConv2D": ({"filters": 6}, [(2, 4, 4, 3), (2, 9, 7, 5)], (2, 9, 7, 6), 2, 0, {}),
+    "SinusoidalPositionEncoding": ({}, (2, 5, 8), (2, 5, 8), 0, 0, {}),
+    "TokenAndPositionEmbedding": ({"vocab_size": 12, "max_length": 16, "dim": 8, "positional": "learned"}, (2, 5),
+                                  (2, 5, 8), 2, 0, {"input_dtype": "int32"}),
+    # self- and cross-attention (8 each), three layer norms (6), the feed-forward pair (4); attention weights out
+    "TransformerDecoderBlock": ({"num_heads": 2, "ff_dim": 16}, [(2, 5, 8), (2, 7, 8)], [(2, 5, 8), (2, 2, 5, 7)],
+                                26, 0, {"positional": True}),
+    "TransformerEncoderBlock": ({"num_heads": 2, "ff_dim": 16}, (2, 5, 8), (2, 5, 8), 16, 0, {}),
+    "UpBlock": ({"filters": 4}, [(2, 8, 8, 16), (2, 16, 16, 8)], (2, 16, 16, 4), 8, 4, {}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(layers.__all__))
+def test_every_layer_passes_the_harness(name, tmp_path):
+    assert name in CASES, f"add a harness case for {name}"
+    kwargs, shape, output, trainable, non_trainable, options = CASES[name]
+    run_layer_test(getattr(layers, name), kwargs, shape, output, trainable, non_trainable, directory=tmp_path,
+                   **options)
