@@ -13,6 +13,11 @@ from keras_suite.files import read_json, write_json
 RECORD = "run.json"
 
 
+def _inside(*parts):
+    """A read-only attribute: the path `parts` inside the run folder."""
+    return property(lambda run: run.path.joinpath(*parts))
+
+
 class Run:
     """A run folder and the paths of everything in it.
 
@@ -45,51 +50,22 @@ class Run:
     def name(self):
         return self.path.name
 
-    @property
-    def config(self):
-        return self.path / "config.yaml"
-
-    @property
-    def model(self):
-        return self.path / "model.keras"
-
-    @property
-    def logs(self):
-        return self.path / "logs"
+    config = _inside("config.yaml")
+    model = _inside("model.keras")
+    logs = _inside("logs")
+    previews = _inside("previews")
+    backup = _inside("backup")
+    best = _inside("checkpoints", "best.keras")
+    history = _inside("history.csv")
+    metrics = _inside("metrics.json")
+    vocab = _inside("vocab.json")
+    predictions = _inside("predictions")
 
     def log_dir(self, name):
         return self.logs / name
 
-    @property
-    def previews(self):
-        return self.path / "previews"
-
     def preview(self, name):
         return self.previews / name
-
-    @property
-    def backup(self):
-        return self.path / "backup"
-
-    @property
-    def best(self):
-        return self.path / "checkpoints" / "best.keras"
-
-    @property
-    def history(self):
-        return self.path / "history.csv"
-
-    @property
-    def metrics(self):
-        return self.path / "metrics.json"
-
-    @property
-    def vocab(self):
-        return self.path / "vocab.json"
-
-    @property
-    def predictions(self):
-        return self.path / "predictions"
 
     def report(self, kind, split):
         return self.path / f"{kind}_{split}.json"
