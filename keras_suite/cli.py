@@ -7,7 +7,8 @@ import sys
 import warnings
 from pathlib import Path
 
-from keras_suite.errors import UserError
+from keras_suite.console import native_stderr_silenced
+from keras_suite.errors import EnvironmentFailure, UserError, environment_failure, shorten
 
 CONFIG_DIR = Path(__file__).parent / "configs"
 
@@ -66,13 +67,17 @@ def _list(apps):
 
 
 def main(argv=None):
+    """Run one command; exit code 0, 2 (bad input), 3 (the machine failed: disk, permissions, memory) or 130
+    (interrupted)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     warnings.filterwarnings("ignore", message=r".*tf.lite.Interpreter is deprecated.*")
-    from keras_suite.apps import APPS
-    from keras_suite.config import split_overrides
+    with native_stderr_silenced():
+        import tensorflow as tf
 
-    import tensorflow as tf
+        from keras_suite.apps import APPS
+        from keras_suite.config import split_overrides
+        from keras_suite.files import storage_errors
 
     tf.get_logger().setLevel("ERROR")  # "Assets written to ..." on every SavedModel write
     parser = _parser(APPS)
@@ -81,6 +86,7 @@ def main(argv=None):
         if arg.startswith("-"):
             parser.error(f"unrecognized argument: {arg}")
         args.args.append(arg)
+    app = None
     try:
         if args.app == "list":
             _list(APPS)
@@ -90,10 +96,18 @@ def main(argv=None):
         app.run(args.command, [_resolve_config(args.app, c) for c in args.config], dotted, plain)
         return 0
     except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {shorten(e, 1000)}", file=sys.stderr)
         return 2
+    except EnvironmentFailure as e:
+        print(f"error: {shorten(e, 1000)}", file=sys.stderr)
+        return 3
+    except storage_errors() as e:
+        print(f"error: {environment_failure(e)}", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        run = getattr(app, "training", None)
+        hint = f"; continue with: keras-suite {args.app} train resume={run}" if run is not None else ""
+        print(f"interrupted{hint}", file=sys.stderr)
         return 130
 
 

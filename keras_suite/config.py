@@ -11,13 +11,14 @@ import ast
 import dataclasses
 import inspect
 import math
+import os
 import types
 import typing
 from pathlib import Path
 
 import yaml
 
-from keras_suite.errors import UserError, closest, printable
+from keras_suite.errors import UserError, closest, printable, shorten
 from keras_suite.files import write_text
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
@@ -25,6 +26,9 @@ LR_SCHEDULES = ("cosine", "constant")
 STRATEGIES = ("default", "mirrored", "multi_worker")
 PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
 MONITOR_MODES = ("auto", "min", "max")
+MAX_CONFIG_BYTES = 1_000_000
+MAX_INT = 2 ** 31 - 1  # every whole number fits TensorFlow's int32, whatever its own bound
+MEMORY_SHARE = 0.8  # of this machine's memory, the most the data a config asks for may take
 
 
 def setting(default=dataclasses.MISSING, *, factory=dataclasses.MISSING, choices=None, ge=None, gt=None, le=None,
@@ -41,8 +45,8 @@ def setting(default=dataclasses.MISSING, *, factory=dataclasses.MISSING, choices
 class TrainConfig:
     """Settings shared by every app's trainer."""
 
-    epochs: int = setting(20, ge=1)
-    batch_size: int = setting(32, ge=1)
+    epochs: int = setting(20, ge=1, le=100_000)
+    batch_size: int = setting(32, ge=1, le=65_536)
     steps_per_epoch: int | None = setting(None, ge=1)
     validation_steps: int | None = setting(None, ge=1)
     optimizer: str = setting("adam", choices=OPTIMIZERS)
@@ -72,8 +76,8 @@ class ExportConfig:
     out_dir: str = "saved_models"
     name: str | None = None
     overwrite: bool = False
-    calibration_samples: int = setting(64, ge=1)
-    parity_samples: int = setting(16, ge=1)
+    calibration_samples: int = setting(64, ge=1, le=10_000)
+    parity_samples: int = setting(16, ge=1, le=10_000)
     max_abs_diff: dict[str, float] = setting(factory=lambda: {
         "saved_model": 1e-4, "tflite": 1e-3, "tflite_fp16": 5e-2})
     min_agreement: dict[str, float] = setting(factory=lambda: {
@@ -153,7 +157,7 @@ def _coerce(value, tp, key):
         if isinstance(value, dict):
             return {str(k): _coerce(v, args[1], f"{key}.{printable(k)}") for k, v in value.items()}
     name = getattr(tp, "__name__", str(tp))
-    raise UserError(f"config key '{key}' expects {name}, got {value!r}")
+    raise UserError(f"config key '{key}' expects {name}, got {shorten(repr(value))}")
 
 
 def _check(value, checks, key):
@@ -167,22 +171,24 @@ def _check(value, checks, key):
         return
     choices = checks.get("choices")
     if choices is not None and value not in choices:
-        raise UserError(f"{key} must be one of {', '.join(map(str, choices))}, got '{value}'"
+        raise UserError(f"{key} must be one of {', '.join(map(str, choices))}, got '{shorten(value)}'"
                         f"{closest(str(value), [str(c) for c in choices])}")
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         return
     if value < 0 and checks.get("ge", checks.get("gt", 0)) >= 0:
         raise UserError(f"config key '{key}' must not be negative, got {value}")
+    if isinstance(value, int) and value > MAX_INT and "le" not in checks:
+        raise UserError(f"config key '{key}' must be at most {MAX_INT:,}, got {shorten(value, 40)}")
     too_low = ("ge" in checks and value < checks["ge"]) or ("gt" in checks and value <= checks["gt"])
     too_high = ("le" in checks and value > checks["le"]) or ("lt" in checks and value >= checks["lt"])
     if not (too_low or too_high):
         return
-    if "le" not in checks and "lt" not in checks:
+    if too_low:
         bound = f"at least {checks['ge']}" if "ge" in checks else f"more than {checks['gt']}"
-        raise UserError(f"config key '{key}' must be {bound}, got {value}")
+        raise UserError(f"config key '{key}' must be {bound}, got {shorten(value, 40)}")
     low = f"({checks['gt']}" if "gt" in checks else f"[{checks.get('ge', 0)}"
     high = f"{checks['le']}]" if "le" in checks else f"{checks['lt']})"
-    raise UserError(f"{key} must be in {low}, {high}, got {value}")
+    raise UserError(f"{key} must be in {low}, {high}, got {shorten(value, 40)}")
 
 
 def _build(schema, data, prefix=""):
@@ -223,13 +229,23 @@ def _set(tree, schema, key, value, all_keys):
 
 
 def read_yaml(path):
+    """A config file's mapping. YAML aliases (`*name`) are refused: a few bytes of nested aliases expand to
+    gigabytes, and keras-suite configs spell every value out."""
     path = Path(path)
     if not path.is_file():
         raise UserError(f"config file not found: {path}")
+    if path.stat().st_size > MAX_CONFIG_BYTES:
+        raise UserError(f"config file {path} has {path.stat().st_size:,} bytes; a config holds at most "
+                        f"{MAX_CONFIG_BYTES:,}")
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        text = path.read_text(encoding="utf-8")
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                raise UserError(f"config file {path} uses the YAML alias *{shorten(event.anchor, 40)}; write the "
+                                f"value out instead")
+        data = yaml.safe_load(text) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as e:
-        raise UserError(f"cannot parse config file {path}: {str(e).splitlines()[0]}") from None
+        raise UserError(f"cannot parse config file {path}: {shorten(str(e).splitlines()[0])}") from None
     if not isinstance(data, dict):
         raise UserError(f"config file {path} must hold a mapping of sections")
     return data
@@ -268,6 +284,20 @@ def to_dict(cfg):
         return v
 
     return plain(dataclasses.asdict(cfg))
+
+
+def memory_bytes():
+    """This machine's physical memory in bytes."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def check_memory(needed, what, advice):
+    """Refuse a config whose data would take more than MEMORY_SHARE of this machine's memory (before anything
+    is allocated): `needed` bytes for `what`, and the settings that lower it (`advice`)."""
+    available = memory_bytes()
+    if needed > MEMORY_SHARE * available:
+        raise UserError(f"{what} would take about {needed / 2 ** 30:,.1f} GiB of memory; this machine has "
+                        f"{available / 2 ** 30:.1f} GiB; lower {advice}")
 
 
 def arguments(section, function, **extra):

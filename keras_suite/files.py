@@ -10,8 +10,11 @@ import contextlib
 import json
 import os
 import re
+import sys
 import tempfile
 from pathlib import Path
+
+from keras_suite.errors import environment_failure
 
 _TEMPORARY = re.compile(r"^\.tmp-(\d+)[-.]")
 
@@ -35,23 +38,35 @@ def default_permissions(path):
     os.chmod(path, (0o777 if os.path.isdir(path) else 0o666) & ~umask)
 
 
+def storage_errors():
+    """The exceptions that mean the disk or the folder failed a write: OSError, MemoryError and TensorFlow's
+    (when it is loaded) out-of-space and permission errors."""
+    tf = sys.modules.get("tensorflow")
+    return (OSError, MemoryError) + ((tf.errors.ResourceExhaustedError, tf.errors.PermissionDeniedError)
+                                     if tf is not None and hasattr(tf, "errors") else ())
+
+
 @contextlib.contextmanager
 def replacing(path, sync=False):
     """Yield a temporary path beside `path`; when the block ends without an error, the file written there
-    replaces `path` (with ordinary permissions, flushed to disk first when `sync`), else it is removed."""
+    replaces `path` (with ordinary permissions, flushed to disk first when `sync`), else it is removed. A full
+    disk or a read-only or forbidden folder raises EnvironmentFailure naming `path`; the old file stays."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".tmp-{os.getpid()}-", suffix=f"-{path.name}", dir=path.parent)
-    os.close(fd)
+    tmp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".tmp-{os.getpid()}-", suffix=f"-{path.name}", dir=path.parent)
+        os.close(fd)
         yield Path(tmp)
         if sync:
             with open(tmp, "rb+") as f:
                 os.fsync(f.fileno())
         default_permissions(tmp)
         os.replace(tmp, path)
+    except storage_errors() as e:
+        raise environment_failure(e, path) from None
     finally:
-        if os.path.exists(tmp):
+        if tmp is not None and os.path.exists(tmp):
             os.remove(tmp)
 
 

@@ -4,13 +4,15 @@ A run records which command made it and when that command last started (`run.jso
 `run=latest` finds the app's most recently trained run whatever the folders are called.
 """
 
+import os
 import time
 from pathlib import Path
 
 from keras_suite.errors import UserError, printable
-from keras_suite.files import read_json, write_json
+from keras_suite.files import process_ended, read_json, write_json
 
 RECORD = "run.json"
+LOCK = ".lock"  # the pid of the process training the run
 
 
 def _inside(*parts):
@@ -86,6 +88,39 @@ class Run:
         write_json(self.path / RECORD, {"app": app, "command": command, "started": time.time(),
                                         "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
         return self
+
+    def lock(self):
+        """Hold the run for this process while it trains: a lock file with the pid, made in one step (a hard
+        link), so two processes never train one run; a lock whose process ended is taken over."""
+        path = self.path / LOCK
+        mine = self.path / f"{LOCK}-{os.getpid()}"
+        mine.write_text(str(os.getpid()))
+        try:
+            while True:
+                try:
+                    os.link(mine, path)
+                    return self
+                except FileExistsError:
+                    holder = self._holder(path)
+                    if holder and holder != os.getpid() and not process_ended(holder):
+                        raise UserError(f"run {self.name} is being trained by pid {holder} ({self.path}); wait for it "
+                                        f"to end or train under another train.run_name") from None
+                    path.unlink(missing_ok=True)  # left by a process that ended
+        finally:
+            mine.unlink(missing_ok=True)
+
+    def unlock(self):
+        """Let the run go (only if this process holds it)."""
+        path = self.path / LOCK
+        if self._holder(path) == os.getpid():
+            path.unlink(missing_ok=True)
+
+    @staticmethod
+    def _holder(path):
+        try:
+            return int(path.read_text().strip())
+        except (OSError, ValueError):
+            return None
 
     def start_time(self):
         """When the run's command last started: its record, or for older runs the time config.yaml was written."""

@@ -62,8 +62,8 @@ def test_run_commands_bad_input(cli, tmp_path, tiny_run):
     _one_line_error(*cli(*predict, f"image={tmp_path / 'missing.png'}")[::2], "image not found")
     (tmp_path / "corrupt.jpg").write_bytes(np.random.default_rng(0).bytes(300))
     _one_line_error(*cli(*predict, f"image={tmp_path / 'corrupt.jpg'}")[::2], "cannot read image")
-    Image.fromarray(np.zeros((10, 10), np.uint8)).save(tmp_path / "gray.png")
-    _one_line_error(*cli(*predict, f"image={tmp_path / 'gray.png'}")[::2], "expected 3 (RGB)")
+    Image.fromarray(np.zeros((10, 10), np.uint8)).save(tmp_path / "gray.png")  # grayscale is read as RGB
+    assert cli(*predict, f"image={tmp_path / 'gray.png'}", f"out={tmp_path / 'out'}")[0] == 0
     (tmp_path / "empty.png").write_bytes(b"")
     _one_line_error(*cli(*predict, f"image={tmp_path / 'empty.png'}")[::2], "cannot read image")
     target = tmp_path / "exports" / "segmentation" / "taken"
@@ -79,8 +79,8 @@ def test_entry_point_prints_no_traceback(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "keras_suite", "segmentation", "evaluate", "run=/nonexistent"],
                           capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert proc.returncode == 2
-    assert proc.stderr.strip().splitlines()[-1] == "error: run directory does not exist: /nonexistent"
-    assert "Traceback" not in proc.stderr
+    # The whole of stderr: TensorFlow's start-up notices (absl, oneDNN) do not come before the line.
+    assert proc.stderr.strip().splitlines() == ["error: run directory does not exist: /nonexistent"], proc.stderr
 
 
 

@@ -63,8 +63,16 @@ class App:
     commands = {}
     aliases = {}
     hints = {}
+    training = None  # the Run `train` works in, once it has one (held with Run.lock until the command ends)
 
     def run(self, command, config_files, dotted, plain):
+        try:
+            return self._run(command, config_files, dotted, plain)
+        finally:
+            if self.training is not None:
+                self.training.unlock()
+
+    def _run(self, command, config_files, dotted, plain):
         spec = self.commands[command]
         for key in plain:
             if key not in spec.arguments:
@@ -79,6 +87,10 @@ class App:
         for key in ("run", "resume"):
             if key in plain:
                 plain[key] = Run.open(plain[key], self.name, runs_dir)
+                made_by = (plain[key].record() or {}).get("app", self.name)
+                if made_by != self.name:
+                    raise UserError(f"run {plain[key]} belongs to the {made_by} app; use keras-suite {made_by} ... "
+                                    f"or a {self.name} run")
                 files.insert(0, plain[key].config)
         for key in spec.required:
             if key not in plain:
@@ -102,6 +114,7 @@ class App:
         if cfg.train.strategy == "multi_worker" and not multi_worker.is_chief():
             return multi_worker.scratch_run(args.get("resume"))
         run = args.get("resume") or Run.create(cfg.train.runs_dir, self.name, cfg.train.run_name)
+        self.training = run.lock()
         return run.started(self.name, "train")
 
     @staticmethod
@@ -134,6 +147,8 @@ class App:
     def export_target(self, cfg, run):
         """`<export.out_dir>/<app>/<export.name or run name>`, refused if it holds files (unless overwrite); checked
         with the formats before any work."""
+        if not cfg.export.formats:
+            raise UserError(f"export.formats is empty; give one or more of {', '.join(exporting.EXPORTERS.names())}")
         for fmt in cfg.export.formats:
             exporting.EXPORTERS.get(fmt)
         name = cfg.export.name or run.name

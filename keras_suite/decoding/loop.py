@@ -7,7 +7,8 @@ def _reorder(structure, parents):
     return tf.nest.map_structure(lambda x: tf.gather(x, parents), structure)
 
 
-def decode(next_fn, start_tokens, state, length, strategy, seed=(0, 0), end_token=None):
+def decode(next_fn, start_tokens, state, length, strategy, seed=(0, 0), end_token=None, first_step=0,
+           return_state=False):
     """Run `next_fn(tokens (N,), state) -> (logits (N, V), state)` for up to `length` steps.
 
     The strategy picks each next token from the logits; a beam search (`strategy.reorders`) also
@@ -16,8 +17,10 @@ def decode(next_fn, start_tokens, state, length, strategy, seed=(0, 0), end_toke
     states, attention caches) makes each step O(1) in the prefix length. With `end_token` the loop
     stops once every row has ended; the rest of the output is filled with `end_token`. Tokens are
     kept in a fixed (N, length) tensor rather than a TensorArray so the loop converts to TFLite
-    builtin ops. Deterministic for a given `seed` (two ints).
-    Returns `strategy.finalize(tokens, search)`.
+    builtin ops. Deterministic for a given `seed` (two ints); step t draws with the seed folded with
+    `first_step + t`, so a long generation made of several calls (each going on from the last's state,
+    `return_state`) draws what one call would.
+    Returns `strategy.finalize(tokens, search)`, and the final state with `return_state`.
     """
     tokens, state, search = strategy.initialize(tf.convert_to_tensor(start_tokens, tf.int32), state)
     seed = tf.convert_to_tensor(seed, tf.int64)
@@ -26,19 +29,22 @@ def decode(next_fn, start_tokens, state, length, strategy, seed=(0, 0), end_toke
     columns = tf.range(length)[None, :]
     for t in tf.range(length):
         logits, state = next_fn(tokens, state)
-        tokens, search = strategy.step(logits, search, tf.random.experimental.stateless_fold_in(seed, t), end_token)
+        step_seed = tf.random.experimental.stateless_fold_in(seed, t + first_step if first_step else t)
+        tokens, search = strategy.step(logits, search, step_seed, end_token)
         if strategy.reorders:
             written = tf.gather(written, search["parents"])
             state = _reorder(state, search["parents"])
         written = tf.where(tf.equal(columns, t), tokens[:, None], written)
         if end_token is not None and tf.reduce_all(search["finished"]):
             break
-    return strategy.finalize(written, search)
+    result = strategy.finalize(written, search)
+    return (*result, state) if return_state else result
 
 
-def continue_text(next_fn, prime, state, length, strategy, seed=(0, 0), end_token=None):
+def continue_text(next_fn, prime, state, length, strategy, seed=(0, 0), end_token=None, first_step=0,
+                  return_state=False):
     """Feed `prime` (B, P >= 1) through `next_fn` to build the state, then `decode` `length` tokens after it."""
     prime = tf.convert_to_tensor(prime, tf.int32)
     for t in tf.range(tf.shape(prime)[1] - 1):
         _, state = next_fn(prime[:, t], state)
-    return decode(next_fn, prime[:, -1], state, length, strategy, seed, end_token)
+    return decode(next_fn, prime[:, -1], state, length, strategy, seed, end_token, first_step, return_state)

@@ -11,12 +11,13 @@ import tempfile
 from pathlib import Path
 
 import keras
+import numpy as np
 import tensorflow as tf
 
-from keras_suite.errors import UserError
+from keras_suite.errors import UserError, environment_failure
 from keras_suite.export.formats import EXPORTERS
 from keras_suite.export.parity import ExportError, compare, judge, run_samples
-from keras_suite.files import default_permissions, process_ended, write_json
+from keras_suite.files import default_permissions, process_ended, storage_errors, write_json
 
 
 def _size(path):
@@ -50,23 +51,29 @@ def export(serving, target, ecfg, metadata):
         serving.model.save(work / "model.keras")
         reference, _ = run_samples(lambda **x: serving.fn({k: tf.constant(v) for k, v in x.items()}, False),
                                    serving.samples)
+        if serving.probe is not None:
+            probe_reference = np.concatenate([np.asarray(serving.probe[1](s)) for s in serving.samples])
         report = {"samples": len(serving.samples), "formats": {}}
         failures = []
         for name, exporter in exporters.items():
             path, outputs, ms = exporter(serving, work, ctx)
+            probe = outputs.pop("probe", None)
             row = {"file": path.name, "bytes": _size(path), "ms_per_sample": round(ms, 3),
                    **compare(reference, outputs)}
             if serving.scores is not None:
                 row.update(serving.scores(reference, outputs))
+            if serving.probe is not None:
+                diff = None if probe is None else np.abs(np.asarray(probe, np.float64) - probe_reference)
+                row["probe_max_abs_diff"] = None if diff is None else float(diff.max())
+                row["probe_mean_abs_diff"] = None if diff is None else float(diff.mean())
             limits = {"max_abs_diff": ecfg.max_abs_diff.get(name), "min_agreement": ecfg.min_agreement.get(name),
-                      **{score: per_format.get(name) for score, per_format in serving.min_scores.items()}}
-            row["passed"] = judge(row, limits)
-            row["limits"] = limits
+                      **{score: per_format.get(name) for score, per_format in serving.min_scores.items()},
+                      **({"probe_mean_abs_diff": serving.probe_limits.get(name)} if serving.probe else {})}
+            failed = judge(row, limits)
+            row["passed"], row["limits"] = not failed, limits
             report["formats"][name] = row
-            if not row["passed"]:
-                extra = "".join(f", {s} {row[s]:.6f}" for s in serving.min_scores)
-                failures.append(f"{name} (max abs diff {row['max_abs_diff']:.3g}, "
-                                f"agreement {row['agreement']:.4f}{extra})")
+            if failed:
+                failures.append(f"{name} ({'; '.join(failed)})")
         if failures:
             raise ExportError(f"parity check failed against Keras for {', '.join(failures)}; nothing was written")
         report["keras_model_bytes"] = _size(work / "model.keras")
@@ -75,6 +82,8 @@ def export(serving, target, ecfg, metadata):
                                             "versions": {"tensorflow": tf.__version__, "keras": keras.__version__}})
         _replace(work, target)
         return report
+    except storage_errors() as e:  # a full disk or a forbidden folder: name the artifact, not its temporary folder
+        raise environment_failure(e, target) from None
     finally:
         for path in [work, ctx.get("fixed_saved_model")]:
             if path is not None and Path(path).exists():

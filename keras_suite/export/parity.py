@@ -20,43 +20,64 @@ def run_samples(call, samples):
 
 
 def compare(reference, outputs):
-    """The largest and mean absolute difference of float outputs and the agreement of the others."""
-    row = {"max_abs_diff": 0.0, "mean_abs_diff": 0.0, "agreement": 1.0}
+    """The largest and mean absolute difference of the float outputs (None when there are none) and the share
+    of equal values of the others (None when there are none)."""
+    row = {"max_abs_diff": None, "mean_abs_diff": None, "agreement": None}
     for key, ref in reference.items():
         out = np.asarray(outputs[key])
         ref = np.asarray(ref)
         if out.shape != ref.shape:
             raise ExportError(f"output '{key}' has shape {out.shape}, Keras gives {ref.shape}")
         if np.issubdtype(ref.dtype, np.floating):
-            diff = np.abs(out.astype(np.float64) - ref)
-            row["max_abs_diff"] = max(row["max_abs_diff"], float(diff.max()))
-            row["mean_abs_diff"] = max(row["mean_abs_diff"], float(diff.mean()))
+            diff = np.abs(out.astype(np.float64) - ref) if ref.size else np.zeros(1)
+            row["max_abs_diff"] = max(row["max_abs_diff"] or 0.0, float(diff.max()))
+            row["mean_abs_diff"] = max(row["mean_abs_diff"] or 0.0, float(diff.mean()))
         else:
-            row["agreement"] = min(row["agreement"], float(np.mean(out == ref)))
+            row["agreement"] = min(1.0 if row["agreement"] is None else row["agreement"],
+                                   float(np.mean(out == ref)) if ref.size else 1.0)
     return row
 
 
-def judge(row, limits):
-    """Whether a format's row is within `limits`: the largest `max_abs_diff`, the least `min_agreement`, and the
-    least value of each app score (None: no limit)."""
-    def within(name, limit):
-        if limit is None:
-            return True
-        if name == "max_abs_diff":
-            return row[name] <= limit
-        return row["agreement" if name == "min_agreement" else name] >= limit
+LOWER_IS_BETTER = ("max_abs_diff", "probe_mean_abs_diff")
+LABELS = {"max_abs_diff": "max|diff|", "probe_mean_abs_diff": "probe mean|diff|"}  # report column titles
 
-    return all(within(name, limit) for name, limit in limits.items())
+
+def column(name):
+    """The row key a limit applies to: min_agreement limits agreement, the others themselves."""
+    return "agreement" if name == "min_agreement" else name
+
+
+def judge(row, limits):
+    """The checks a format's row fails: each limit (None: not checked) is a largest value for the differences
+    (LOWER_IS_BETTER), a least one for the rest; a limit on a figure that could not be measured (None: nothing
+    to compare) fails."""
+    failed = []
+    for name, limit in limits.items():
+        value = row.get(column(name))
+        if limit is None:
+            continue
+        if value is None:
+            failed.append(f"{column(name)}: nothing to compare")
+        elif (value > limit) if name in LOWER_IS_BETTER else (value < limit):
+            failed.append(f"{column(name)} {value:.6g} ({'above' if name in LOWER_IS_BETTER else 'below'} {limit:g})")
+    return failed
 
 
 def format_report(report):
-    """One line per format; app-specific scores (Serving.scores) are columns after the standard ones."""
-    rows = report["formats"].values()
-    extra = [k for k in next(iter(rows), {}).get("limits", {}) if k not in ("max_abs_diff", "min_agreement")]
-    lines = [f"{'format':<13}{'file':<20}{'size':>10}{'max|diff|':>11}{'agree':>8}{'ms/call':>9}"
-             + "".join(f"{k:>12}" for k in extra) + "  ok"]
-    for name, r in report["formats"].items():
-        lines.append(f"{name:<13}{r['file']:<20}{r['bytes'] / 1e6:>8.2f}MB{r['max_abs_diff']:>11.2e}"
-                     f"{r['agreement']:>8.4f}{r['ms_per_sample']:>9.2f}" + "".join(f"{r[k]:>12.6f}" for k in extra)
+    """One line per format with the figures that were checked: a column for each limit some format has."""
+    rows = report["formats"]
+    checked = [name for name in dict.fromkeys(k for r in rows.values() for k in r["limits"])
+               if any(r["limits"].get(name) is not None for r in rows.values())]
+    headers = [LABELS.get(column(name), column(name)) for name in checked]
+    widths = [max(len(h), 18) + 2 for h in headers]
+    lines = [f"{'format':<13}{'file':<20}{'size':>10}{'ms/call':>9}"
+             + "".join(f"{h:>{w}}" for h, w in zip(headers, widths)) + "  ok"]
+    for name, r in rows.items():
+        cells = []
+        for limit_name, width in zip(checked, widths):
+            value, limit = r.get(column(limit_name)), r["limits"].get(limit_name)
+            shown = "-" if value is None else f"{value:.4g}"
+            cells.append(f"{shown + ('' if limit is None else f' ({limit:g})'):>{width}}")
+        lines.append(f"{name:<13}{r['file']:<20}{r['bytes'] / 1e6:>8.2f}MB{r['ms_per_sample']:>9.2f}" + "".join(cells)
                      + f"  {'yes' if r['passed'] else 'NO'}")
     return "\n".join(lines)

@@ -19,7 +19,10 @@ class Serving:
     adds app-specific parity scores to each format's row (e.g. the lowest cosine similarity of
     embeddings, "min_cosine"), and `min_scores` {score: {format: minimum}} are their limits. `float_ops`
     are TFLite ops kept in float in the int8 file; so is everything from the op whose output tensor name
-    contains `float_from` on (post-processing after the network).
+    contains `float_from` on (post-processing after the network). `probe` (tensor name marker, fn(inputs) ->
+    array) compares an intermediate tensor of the TFLite files with Keras' (a detector's raw head, before the
+    post-processing that can hide differences): "probe_mean_abs_diff", limited by `probe_limits` {format: max},
+    and "probe_max_abs_diff" for the record.
     """
 
     model: keras.Model
@@ -34,6 +37,8 @@ class Serving:
     float_ops: tuple = ()
     float_from: str = None
     min_scores: dict = dataclasses.field(default_factory=dict)
+    probe: tuple = None
+    probe_limits: dict = dataclasses.field(default_factory=dict)
 
 
 def image_specs(size, name="images"):

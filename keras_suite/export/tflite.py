@@ -1,8 +1,12 @@
 """TFLite (LiteRT) conversion with builtin ops only, op inspection, and running with ai_edge_litert."""
 
+import warnings
+
 import tensorflow as tf
 from ai_edge_litert.interpreter import Interpreter
 from tensorflow.lite.python import schema_py_generated as schema
+
+from keras_suite.console import native_stderr_silenced
 
 QUANTIZATIONS = ("float32", "float16", "int8")
 
@@ -55,18 +59,31 @@ def convert(saved_model_dir, signature="serve", quantization="float32", represen
             types, nodes = _float_from(convert(saved_model_dir, signature), float_from) if float_from else ([], None)
             options = tf.lite.experimental.QuantizationDebugOptions(
                 denylisted_ops=sorted(set(float_ops) | set(types)) or None, denylisted_nodes=nodes)
-            debugger = tf.lite.experimental.QuantizationDebugger(
-                converter=converter, debug_dataset=lambda: iter(representative), debug_options=options)
-            return debugger.get_nondebug_quantized_model()
+            with native_stderr_silenced():
+                debugger = tf.lite.experimental.QuantizationDebugger(
+                    converter=converter, debug_dataset=lambda: iter(representative), debug_options=options)
+                return debugger.get_nondebug_quantized_model()
     elif quantization != "float32":
         raise ValueError(f"quantization must be one of {QUANTIZATIONS}")
-    return converter.convert()
+    with native_stderr_silenced():
+        return converter.convert()
+
+
+def interpreter(flatbuffer, preserve_all_tensors=False, allocate=True):
+    """A LiteRT interpreter of the model, made without the runtime's notices on stderr (the XNNPACK delegate's,
+    the warning that keeping every tensor is for debugging). Allocating applies the default delegate, which
+    replaces the ops it takes by one DELEGATE op."""
+    with native_stderr_silenced(), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*experimental_preserve_all_tensors.*")
+        made = Interpreter(model_content=flatbuffer, experimental_preserve_all_tensors=preserve_all_tensors)
+        if allocate:
+            made.allocate_tensors()
+    return made
 
 
 def op_names(flatbuffer):
-    """The operator names used by a TFLite model, in graph order."""
-    interpreter = Interpreter(model_content=flatbuffer)
-    return [d["op_name"] for d in interpreter._get_ops_details()]
+    """The operator names of a TFLite model as written, in graph order."""
+    return [d["op_name"] for d in interpreter(flatbuffer, allocate=False)._get_ops_details()]
 
 
 def non_builtin_ops(flatbuffer):
@@ -76,11 +93,24 @@ def non_builtin_ops(flatbuffer):
 
 
 class Runner:
-    """Runs one signature of a TFLite model: `runner(name=array, ...) -> {output: array}`."""
+    """Runs one signature of a TFLite model: `runner(name=array, ...) -> {output: array}`.
 
-    def __init__(self, flatbuffer, signature="serve"):
-        self.interpreter = Interpreter(model_content=flatbuffer)
+    With `probe` (a substring of a tensor's name, e.g. a Keras layer's "/raw"), the outputs also hold
+    "probe": that intermediate tensor (the interpreter keeps every tensor, which is for checking, not serving).
+    """
+
+    def __init__(self, flatbuffer, signature="serve", probe=None):
+        self.probe = probe
+        self.interpreter = interpreter(flatbuffer, preserve_all_tensors=probe is not None)
         self.runner = self.interpreter.get_signature_runner(signature)
+        if probe is not None:
+            found = [t["index"] for t in self.interpreter.get_tensor_details() if probe in t["name"]]
+            if not found:
+                raise ValueError(f"no tensor named like '{probe}' in the TFLite model")
+            self.probe_index = found[-1]  # the last op writing it: a concatenation's result, not its inputs
 
     def __call__(self, **inputs):
-        return self.runner(**inputs)
+        outputs = self.runner(**inputs)
+        if self.probe is not None:
+            outputs["probe"] = self.interpreter.get_tensor(self.probe_index).copy()
+        return outputs

@@ -1,4 +1,7 @@
-"""Language-model metrics from the mean per-token cross-entropy (nats): perplexity and bits per character."""
+"""Language-model metrics from the mean per-token cross-entropy (nats): perplexity and bits per character.
+
+The mean is over tokens, across every update: a batch of long sequences counts for more than one of short
+ones, as the definition exp(-1/N sum log p) asks."""
 
 import math
 
@@ -6,14 +9,27 @@ import keras
 from keras import ops
 
 
-class _TokenCrossEntropy(keras.metrics.Mean):
+class _TokenCrossEntropy(keras.metrics.Metric):
     def __init__(self, from_logits=True, name=None, **kwargs):
         super().__init__(name=name, **kwargs)
         self.from_logits = from_logits
+        self.total = self.add_variable(shape=(), initializer="zeros", dtype="float32", name="total")
+        self.count = self.add_variable(shape=(), initializer="zeros", dtype="float32", name="count")
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        ce = keras.losses.sparse_categorical_crossentropy(y_true, y_pred, from_logits=self.from_logits)
-        return super().update_state(ce, sample_weight)
+        ce = ops.cast(keras.losses.sparse_categorical_crossentropy(y_true, y_pred, from_logits=self.from_logits),
+                      "float32")
+        weight = ops.ones_like(ce) if sample_weight is None else ops.broadcast_to(
+            ops.cast(sample_weight, "float32"), ops.shape(ce))
+        self.total.assign_add(ops.sum(ce * weight))
+        self.count.assign_add(ops.sum(weight))
+
+    def reset_state(self):
+        self.total.assign(0.0)
+        self.count.assign(0.0)
+
+    def mean(self):
+        return ops.divide_no_nan(self.total, self.count)
 
     def get_config(self):
         return {**super().get_config(), "from_logits": self.from_logits}
@@ -36,7 +52,7 @@ class Perplexity(_TokenCrossEntropy):
         super().__init__(from_logits=from_logits, name=name, **kwargs)
 
     def result(self):
-        return ops.exp(super().result())
+        return ops.exp(self.mean())
 
 
 @keras.saving.register_keras_serializable(package="keras_suite")
@@ -56,4 +72,4 @@ class BitsPerCharacter(_TokenCrossEntropy):
         super().__init__(from_logits=from_logits, name=name, **kwargs)
 
     def result(self):
-        return super().result() / math.log(2.0)
+        return self.mean() / math.log(2.0)

@@ -77,27 +77,37 @@ def verification_scores(distances, same, folds, far_target=1e-3):
 
 class PlattScaling:
     """P(same | distance) = sigmoid(a * distance + b), fitted by Newton's method on labelled pairs
-    (Platt, 1999): the confidence `face verify` prints."""
+    (Platt, 1999): the probability `face verify` prints.
+
+    With `midpoint` (the decision threshold), the fit keeps P(same) = 0.5 there and a <= 0, so the
+    probability agrees with the verdict: >= 0.5 exactly when the distance is within the threshold.
+    """
 
     def __init__(self, a=-1.0, b=0.0):
         self.a, self.b = float(a), float(b)
 
-    def fit(self, distances, same, iterations=50):
+    def fit(self, distances, same, midpoint=None, iterations=50):
         x, y = np.asarray(distances, np.float64), np.asarray(same, np.float64)
         # Platt's smoothed targets keep the fit finite on separable data.
         n_pos, n_neg = y.sum(), len(y) - y.sum()
         t = np.where(y > 0, (n_pos + 1) / (n_pos + 2), 1 / (n_neg + 2))
-        w = np.array([self.a, self.b])
-        features = np.stack([x, np.ones_like(x)], axis=1)
+        if midpoint is None:
+            features, w = np.stack([x, np.ones_like(x)], axis=1), np.array([self.a, self.b])
+        else:
+            features, w = (x - midpoint)[:, None], np.array([min(self.a, 0.0)])
         for _ in range(iterations):
             p = 1 / (1 + np.exp(-np.clip(features @ w, -50, 50)))
             gradient = features.T @ (p - t)
-            hessian = features.T @ (features * (p * (1 - p))[:, None]) + 1e-9 * np.eye(2)
+            hessian = features.T @ (features * (p * (1 - p))[:, None]) + 1e-9 * np.eye(len(w))
             step = np.linalg.solve(hessian, gradient)
             w -= step
             if np.abs(step).max() < 1e-10:
                 break
-        self.a, self.b = float(w[0]), float(w[1])
+        if midpoint is None:
+            self.a, self.b = float(w[0]), float(w[1])
+        else:  # a > 0 would mean farther faces are likelier the same: no evidence either way, 0.5
+            self.a = min(float(w[0]), 0.0)
+            self.b = -self.a * float(midpoint)
         return self
 
     def __call__(self, distances):

@@ -15,6 +15,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from keras_suite.errors import UserError
 from keras_suite.files import read_json, replacing, sweep, write_json
 
 STATE = "state.json"
@@ -30,17 +31,37 @@ def seed_states(model):
     return [v for v in model.variables if v.path.endswith("seed_generator_state")]
 
 
+def _damaged(directory, what):
+    return UserError(f"the backup {directory} is damaged ({what}); move it away to train this run again from the "
+                     f"first epoch (its best model so far stays in checkpoints/)")
+
+
 def load_backup(directory):
-    """The state saved by `Backup` in `directory`, or None when there is none."""
+    """The state saved by `Backup` in `directory`, or None when there is none; a damaged one is refused."""
     path = Path(directory) / STATE
-    return read_json(path) if path.is_file() else None
+    if not path.is_file():
+        return None
+    try:
+        state = read_json(path)
+    except (OSError, ValueError):
+        raise _damaged(directory, f"{STATE} cannot be read") from None
+    if not (isinstance(state, dict) and isinstance(state.get("epoch"), int) and isinstance(state.get("weights"), str)
+            and isinstance(state.get("seeds", []), list)):
+        raise _damaged(directory, f"{STATE} lacks the epoch or the weights file")
+    return state
 
 
 def restore(model, directory, state):
     """Load a backup into a compiled model: weights, optimizer state and dropout seeds."""
     if model.optimizer is not None and not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)
-    model.load_weights(Path(directory) / state["weights"])
+    weights = Path(directory) / state["weights"]
+    if not weights.is_file():
+        raise _damaged(directory, f"{weights.name} is missing")
+    try:
+        model.load_weights(weights)
+    except (OSError, ValueError) as e:
+        raise _damaged(directory, f"{weights.name}: {str(e).splitlines()[0][:120]}") from None
     for variable, value in zip(seed_states(model), state["seeds"]):
         variable.assign(np.asarray(value, variable.dtype))
 

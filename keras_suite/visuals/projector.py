@@ -1,5 +1,7 @@
 """TensorBoard embedding projector files: the vectors (a checkpoint), labels (metadata.tsv) and a sprite
-of thumbnails, so `tensorboard --logdir` shows the embedding space with each point's picture."""
+of thumbnails, so `tensorboard --logdir` shows the embedding space with each point's picture. The folder
+also gets an event file: TensorBoard lists runs by their event files, and the projector looks only in runs,
+so without one `--logdir` above the folder would not find it."""
 
 import math
 from pathlib import Path
@@ -38,4 +40,8 @@ def write_projector(log_dir, embeddings, labels, images=None):
         entry.sprite.image_path = "sprite.png"
         entry.sprite.single_image_dim.extend([images.shape[2], images.shape[1]])
     projector.visualize_embeddings(str(log_dir), config)
+    writer = tf.summary.create_file_writer(str(log_dir))
+    with writer.as_default():
+        tf.summary.text("embedding", f"{len(labels)} points of dimension {np.shape(embeddings)[-1]}", step=0)
+    writer.close()
     return log_dir

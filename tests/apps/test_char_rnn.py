@@ -4,7 +4,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from keras_suite.apps.char_rnn.app import generate_text
+from keras_suite.data.vocabulary import CharVocabulary
+from keras_suite.decoding import Sampling
 from keras_suite.export import tflite
+from keras_suite.models.char_rnn import build_char_rnn, build_step_model
 from keras_suite.testing import assert_export_parity
 
 pytestmark = pytest.mark.slow
@@ -66,6 +70,16 @@ def test_export_generate_signature_and_step_model(cli, char_run, tmp_path):
     result = runner(token=np.array([3], np.int32), states=states)
     assert result["logits"].shape == (1, len(meta["vocabulary"]["chars"]) + 1)
     assert not np.allclose(result["states"], 0)
+
+
+def test_long_generation_goes_in_chunks_that_change_nothing():
+    """The RNN state and the random draws go on across chunks: chunked text equals one call's."""
+    vocab = CharVocabulary.from_text("abcdefgh \n")
+    step = build_step_model(build_char_rnn(vocab.size, 8, 16, 2, "lstm"))
+    seen = []
+    chunked = generate_text(step, vocab, "ab", 23, Sampling(1.0), seed=3, chunk=5, progress=seen.append)
+    assert chunked == generate_text(step, vocab, "ab", 23, Sampling(1.0), seed=3)
+    assert len(chunked) == 25 and seen == [5, 10, 15, 20, 23]
 
 
 @pytest.mark.parametrize("args, pattern", [

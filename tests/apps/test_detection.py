@@ -70,6 +70,14 @@ def test_export_runs_nms_in_every_format(cli, detection_run, tmp_path):
     assert np.all(boxes[:, [0, 2]] <= 75 + 1e-3) and np.all(boxes[:, [1, 3]] <= 90 + 1e-3)  # the photo's pixels
 
 
+def test_export_refuses_parity_on_nothing(cli, detection_run, tmp_path):
+    """A model that finds no box on the samples passes no box-level check: there is nothing to compare."""
+    code, _, err = cli("detection", "export", f"run={detection_run}", f"export.out_dir={tmp_path}",
+                       "formats=saved_model,tflite", "detect.score_threshold=0.999")
+    assert code == 2 and "saved_model (match_rate: nothing to compare)" in err and "nothing was written" in err
+    assert list((tmp_path / "detection").iterdir()) == []
+
+
 def test_match_detections_by_hand():
     ref = {"boxes": np.array([[[0, 0, 10, 10], [20, 20, 30, 30]]], np.float32), "scores": np.array([[0.9, 0.8]]),
            "classes": np.array([[1, 2]]), "num_detections": np.array([2])}
@@ -83,6 +91,8 @@ def test_match_detections_by_hand():
     assert match_detections(ref, other_class)["match_rate"] == pytest.approx(0.5)  # 2 x 1 matched / 4 boxes
     fewer = {**ref, "num_detections": np.array([1])}
     assert match_detections(ref, fewer)["match_rate"] == pytest.approx(2 / 3)
+    none = {**ref, "num_detections": np.array([0])}
+    assert match_detections(none, none)["match_rate"] is None  # was 1.0: parity on nothing passed
 
 
 def test_bad_labels_exit_2(cli, tmp_path):

@@ -61,6 +61,7 @@ def test_verify_same_image_is_the_same_person(cli, face_run, people):
     code, out, err = cli("face", "verify", f"run={face_run}", f"a={image}", f"b={image}")
     assert code == 0, err
     assert out.startswith("distance 0.0000") and "same person" in out
+    assert float(out.split("P(same person) ")[1]) >= 0.5  # the probability agrees with the verdict
 
 
 def test_enroll_and_identify_round_trip(cli, face_run, people, tmp_path):

@@ -6,7 +6,7 @@ import pytest
 
 from keras_suite.apps.face import database as face_db
 from keras_suite.apps.face.database import FaceDatabase
-from keras_suite.errors import UserError
+from keras_suite.errors import EnvironmentFailure, UserError
 
 
 def _unit(rng, n, dim=4):
@@ -80,7 +80,7 @@ def test_a_failed_save_keeps_the_old_database(tmp_path, monkeypatch):
 
     monkeypatch.setattr(face_db.json, "dump", crash)
     db.add("bob", _unit(np.random.default_rng(3), 1), ["b.jpg"])
-    with pytest.raises(OSError):
+    with pytest.raises(EnvironmentFailure, match=r"cannot write .*db.json: no space left on device"):
         db.save()
     monkeypatch.undo()
     assert path.read_bytes() == before

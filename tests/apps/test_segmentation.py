@@ -54,6 +54,25 @@ def test_predict_writes_mask_and_overlay(cli, tiny_run, tmp_path):
     assert Image.open(tmp_path / "pred" / "scene_overlay.png").size == (40, 48)
 
 
+def test_predict_on_a_folder_names_outputs_apart_and_reports_a_bad_file(cli, tiny_run, tmp_path):
+    images, _ = make_scenes("shapes", 2, 48, seed=3)
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.fromarray(images[0]).save(photos / "chelsea.jpg")
+    Image.fromarray(images[1]).save(photos / "chelsea.png")
+    Image.fromarray(images[1]).convert("L").save(photos / "gray.tif")  # grayscale TIFF: converted, not refused
+    (photos / "broken.png").write_bytes(b"\x89PNG not really")
+    code, out, err = cli("segmentation", "predict", f"run={tiny_run}", f"image={photos}", f"out={tmp_path / 'pred'}")
+    assert code == 2
+    assert err.strip().splitlines() == [
+        f"error: cannot read image {photos / 'broken.png'}: cannot identify image file {str(photos / 'broken.png')!r}",
+        f"error: 1 of 4 images in {photos} could not be read (listed above); the other 3 were written to "
+        f"{tmp_path / 'pred'}"]
+    written = sorted(p.name for p in (tmp_path / "pred").iterdir())
+    assert written == ["chelsea_jpg_mask.png", "chelsea_jpg_overlay.png", "chelsea_png_mask.png",
+                       "chelsea_png_overlay.png", "gray_mask.png", "gray_overlay.png"]
+
+
 def test_export_all_formats_with_parity(cli, tiny_run, tmp_path):
     code, out, err = cli("segmentation", "export", f"run={tiny_run}", f"export.out_dir={tmp_path}",
                          f"formats={','.join(ALL_FORMATS)}", "name=tiny",

@@ -76,7 +76,7 @@ def test_folder_loader(tmp_path):
 @pytest.mark.parametrize("breakage, message", [
     ("corrupt", "cannot read image"),
     ("label", "outside the 3 configured classes"),
-    ("rgba", "expected 3 \\(RGB\\)"),
+    ("loop", "is a symlink loop"),  # (an RGBA image was refused here; it is converted now)
     ("missing_mask", "have no mask"),
     ("size", "but its image is"),
 ])
@@ -86,9 +86,10 @@ def test_folder_loader_bad_files(tmp_path, breakage, message):
         (root / "images" / "0.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
     elif breakage == "label":
         Image.fromarray(np.full((20, 24), 7, np.uint8)).save(root / "masks" / "1.png")
-    elif breakage == "rgba":
-        Image.fromarray(np.zeros((20, 24, 4), np.uint8)).save(root / "images" / "0.png")
+    elif breakage == "loop":
         (root / "images" / "0.jpg").unlink()
+        (root / "images" / "0.jpg").symlink_to(root / "images" / "0.lnk")
+        (root / "images" / "0.lnk").symlink_to(root / "images" / "0.jpg")
     elif breakage == "missing_mask":
         (root / "masks" / "2.png").unlink()
     elif breakage == "size":

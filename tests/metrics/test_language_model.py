@@ -22,3 +22,22 @@ def test_perplexity_and_bits_per_character_by_hand():
     assert isinstance(keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(bpc)),
                       BitsPerCharacter)
 
+
+
+def test_the_mean_is_over_tokens_across_updates_of_different_lengths():
+    """1 token at ln 2 nats, then 99 tokens at 4.5e-5: exp of the token mean (1.007), not of the mean of the two
+    updates' means (1.414)."""
+    def logits_for(ce, length):  # two classes; the target (0) gets probability exp(-ce)
+        p = math.exp(-ce)
+        return np.log(np.tile(np.array([[[p, 1 - p]]], np.float32), (1, length, 1))), np.zeros((1, length), int)
+
+    ppl, bpc = Perplexity(), BitsPerCharacter()
+    for ce, length in ((math.log(2), 1), (4.5e-5, 99)):
+        logits, targets = logits_for(ce, length)
+        ppl.update_state(targets, logits)
+        bpc.update_state(targets, logits)
+    token_mean = (math.log(2) + 99 * 4.5e-5) / 100
+    assert float(ppl.result()) == pytest.approx(math.exp(token_mean), rel=1e-4)
+    assert float(bpc.result()) == pytest.approx(token_mean / math.log(2), rel=1e-4)
+    ppl.reset_state()
+    assert float(ppl.result()) == 1.0

@@ -84,6 +84,18 @@ def test_platt_scaling_recovers_a_logistic_relation():
     assert np.isfinite([separable.a, separable.b]).all() and separable(0.1) > 0.5 > separable(0.9)
 
 
+@pytest.mark.parametrize("relation", [-6.0, 6.0])  # a model that separates, and one whose distances mislead
+def test_platt_scaling_at_the_threshold_agrees_with_the_verdict(relation):
+    """With the decision threshold as midpoint, P(same) >= 0.5 exactly when the distance is within it."""
+    rng = np.random.default_rng(1)
+    d = rng.uniform(0, 2, 4000)
+    same = rng.random(d.size) < 1 / (1 + np.exp(-(relation * d - relation)))
+    platt = PlattScaling().fit(d, same, midpoint=0.7)
+    p = platt(np.linspace(0, 2, 41))
+    assert platt(0.7) == pytest.approx(0.5) and platt.a <= 0
+    assert (p[np.linspace(0, 2, 41) <= 0.7] >= 0.5).all() and (p[np.linspace(0, 2, 41) > 0.7] <= 0.5).all()
+
+
 def test_verification_pairs_are_identity_disjoint_per_fold():
     labels = np.repeat(np.arange(40), 5)
     first, second, same, folds = verification_pairs(labels, folds=4, pairs_per_fold=40, seed=1)

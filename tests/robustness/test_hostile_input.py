@@ -22,6 +22,9 @@ GENERIC = [  # (what, extra arguments, expected text in the error line)
     ("zero size", ["train.epochs=0"], "must be at least 1"),
     ("wrong type", ["train.seed=abc"], "expects int"),
     ("non-finite number", ["train.learning_rate=1e999"], "must be a finite number"),
+    ("huge integer", ["train.batch_size=99999999999999999999"], "train.batch_size must be in [1, 65536]"),
+    ("unknown optimizer", ["train.optimizer=adagrad"], "train.optimizer must be one of adam, adamw, sgd"),
+    ("a value of 20,000 characters", ["train.precision=" + "x" * 20_000], "... (20,000 characters)"),
     ("non-UTF-8 argument", ["train.run_name=caf\udce9"], "is not valid UTF-8 text"),
     ("missing config file", ["--config", "{files}/missing.yaml"], "config file not found"),
     ("non-UTF-8 config file", ["--config", "{files}/latin1.yaml"], "cannot parse config file"),
@@ -38,7 +41,7 @@ IMAGES = [
     ("zero-byte image", "{files}/empty.png", "cannot read image"),
     ("truncated image", "{files}/truncated.png", "cannot read image"),
     ("random bytes named .jpg", "{files}/random.jpg", "cannot read image"),
-    ("wrong channel count", "{files}/gray.png", "expected 3 (RGB)"),
+    ("symlink loop", "{files}/loop.png", "is a symlink loop"),
     ("over the pixel limit", "{files}/big.png", "over the limit of 1000000 pixels"),
     ("empty folder", "{files}/folder", "no images"),
 ]
@@ -73,6 +76,13 @@ SPECIFIC = [
     *[("char_rnn", "train", what, [f"corpus={path}"], pattern) for what, path, pattern in TEXTS],
     ("char_rnn", "generate", "empty prime", ["prime="], "prime must not be empty"),
     ("char_rnn", "generate", "negative length", ["length=-1"], "must not be negative"),
+    ("char_rnn", "generate", "length over the bound", ["length=100000000"], "over generate.max_length (100,000)"),
+    ("segmentation", "train", "size the U-Net cannot halve", ["data.image_size=33"], "must be divisible by 16"),
+    ("segmentation", "train", "data beyond memory", ["data.image_size=4096", "data.num_train=100000"],
+     "would take about"),
+    ("detection", "train", "size the strides do not divide", ["data.image_size=100"],
+     "divisible by the largest stride (32)"),
+    ("face", "train", "size too small for the stages", ["data.image_size=8"], "too small for 4 stages"),
     *[(app, "train", what, [f"source=tsv:{path}"], pattern) for app in ("seq2seq", "transformer")
       for what, path, pattern in TEXTS],
     *[(app, "translate", what, [f"file={path}"], pattern) for app in ("seq2seq", "transformer")
@@ -82,6 +92,7 @@ SPECIFIC = [
       for app in APPS.names()],
     *[(app, "export", "unknown format", ["formats=saved_model,onnx"], "unknown export format 'onnx'")
       for app in APPS.names()],
+    *[(app, "export", "no format", ["formats="], "export.formats is empty") for app in APPS.names()],
 ]
 
 
@@ -115,7 +126,8 @@ def world(tmp_path_factory):
     (files / "random.jpg").write_bytes(np.random.default_rng(0).bytes(2048))
     Image.fromarray(np.random.default_rng(1).integers(0, 255, (64, 64, 3), np.uint8)).save(files / "face.png")
     (files / "truncated.png").write_bytes((files / "face.png").read_bytes()[:300])
-    Image.fromarray(np.zeros((32, 32), np.uint8)).save(files / "gray.png")
+    (files / "loop.png").symlink_to(files / "loop2.png")
+    (files / "loop2.png").symlink_to(files / "loop.png")
     Image.new("RGB", (1500, 1000)).save(files / "big.png")
     (files / "empty.txt").write_bytes(b"")
     (files / "latin1.txt").write_bytes("caf\xe9\tcaf\xe9 cr\xe8me\n".encode("latin-1"))
@@ -129,7 +141,7 @@ def world(tmp_path_factory):
 
 
 def _tree(root):
-    return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*")}
+    return {str(p.relative_to(root)): (p.lstat().st_size, p.lstat().st_mtime_ns) for p in root.rglob("*")}
 
 
 @pytest.mark.parametrize("app, command, what, args, pattern", CASES,

@@ -1,9 +1,11 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
 
 from keras_suite.errors import UserError
-from keras_suite.visuals.images import read_mask, read_rgb, write_png
+from keras_suite.visuals.images import ImageFolder, output_stems, read_mask, read_rgb, write_png
 from keras_suite.visuals.overlay import colorize, grid, overlay, palette
 
 
@@ -45,3 +47,67 @@ def test_overlay_and_grid():
     assert colorize(mask, 2).shape == (2, 2, 3) and palette(40).shape == (40, 3)
     assert grid([[image, image], [image]], pad=1).shape == (2 * 3 + 1, 2 * 3 + 1, 3)
 
+
+
+@pytest.mark.parametrize("mode, pixel, expected", [
+    ("L", 100, (100, 100, 100)),  # grayscale spread to three channels
+    ("I;16", 65535, (255, 255, 255)),  # 16-bit grayscale scaled to 8 bit
+    ("RGBA", (255, 0, 0, 0), (255, 255, 255)),  # fully transparent: the white it is composited on
+    ("RGBA", (255, 0, 0, 255), (255, 0, 0)),
+    ("LA", (0, 128), (127, 127, 127)),  # half-transparent black on white
+    ("CMYK", (0, 255, 255, 0), (255, 0, 0)),
+])
+def test_ordinary_modes_are_converted_to_rgb(tmp_path, mode, pixel, expected):
+    path = tmp_path / ("a.jpg" if mode == "CMYK" else "a.png")
+    Image.new(mode, (4, 3), pixel).save(path)
+    rgb = read_rgb(path)
+    assert rgb.shape == (3, 4, 3) and rgb.dtype == np.uint8
+    np.testing.assert_allclose(rgb[1, 1], expected, atol=2)
+
+
+def test_a_palette_png_with_a_transparent_colour_shows_white_there(tmp_path):
+    image = Image.new("P", (2, 1))
+    image.putpalette([0, 0, 0, 255, 0, 0] + [0] * 762)
+    image.putpixel((1, 0), 1)
+    image.save(tmp_path / "p.png", transparency=0)
+    assert read_rgb(tmp_path / "p.png").tolist() == [[[255, 255, 255], [255, 0, 0]]]
+
+
+def test_exif_orientation_turns_a_phone_photo_upright(tmp_path):
+    sideways = np.zeros((2, 4, 3), np.uint8)  # stored 4 wide, 2 high; orientation 6: turn 90 degrees clockwise
+    sideways[0, 0] = 255
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(sideways).save(tmp_path / "phone.jpg", exif=exif, quality=100)
+    upright = read_rgb(tmp_path / "phone.jpg")
+    assert upright.shape == (4, 2, 3) and upright[0, 1].min() > 200  # the corner pixel went to the top right
+
+
+def test_symlink_loops_and_dangling_links_say_so(tmp_path):
+    (tmp_path / "a.png").symlink_to(tmp_path / "b.png")
+    (tmp_path / "b.png").symlink_to(tmp_path / "a.png")
+    with pytest.raises(UserError, match="a.png is a symlink loop"):
+        read_rgb(tmp_path / "a.png")
+    (tmp_path / "c.png").symlink_to(tmp_path / "missing.png")
+    with pytest.raises(UserError, match="a symlink to a missing file"):
+        read_rgb(tmp_path / "c.png")
+
+
+def test_outputs_of_inputs_sharing_a_stem_keep_their_suffix():
+    stems = output_stems([Path("x/chelsea.jpg"), Path("x/chelsea.png"), Path("x/coffee.png")])
+    assert list(stems.values()) == ["chelsea_jpg", "chelsea_png", "coffee"]
+
+
+def test_a_folder_with_a_bad_image_reports_it_and_reads_the_rest(tmp_path, capsys, caplog):
+    for name in ("a.png", "c.webp", "d.tif"):
+        Image.new("RGB", (5, 5), (1, 2, 3)).save(tmp_path / name)
+    (tmp_path / "b.jpg").write_bytes(b"not a jpeg")
+    (tmp_path / "notes.txt").write_text("hello")
+    folder = ImageFolder(tmp_path)
+    assert [p.name for p, _, _ in folder.items] == ["a.png", "c.webp", "d.tif"]
+    assert capsys.readouterr().err.strip().startswith(f"error: cannot read image {tmp_path / 'b.jpg'}")
+    assert "skipped 1 file(s)" in caplog.text and "notes.txt" in caplog.text
+    with pytest.raises(UserError, match="1 of 4 images .* could not be read .*the other 3 were written to out"):
+        folder.finish("out")
+    with pytest.raises(UserError, match="cannot read image"):  # a single file given by name stops the command
+        ImageFolder(tmp_path / "b.jpg")

@@ -2,6 +2,7 @@
 
 import dataclasses
 import logging
+import sys
 
 import keras
 import numpy as np
@@ -22,6 +23,7 @@ from keras_suite.models.char_rnn import build_char_rnn, build_step_model, stacke
 from keras_suite.training.trainer import fit
 
 log = logging.getLogger("keras_suite")
+CHUNK = 2000  # characters generated per call; longer texts show their progress between calls
 SAMPLES = "samples"  # the run's folder of generated text, one file per epoch
 
 
@@ -43,12 +45,21 @@ def generator_step(step_model):
     return no_oov, zeros
 
 
-def generate_text(step_model, vocab, prime, length, strategy, seed=0):
-    """Continue `prime` by `length` characters with the one-step model."""
-    next_fn, zeros = generator_step(step_model)
-    ids = vocab.encode(prime)
-    tokens, _ = continue_text(next_fn, ids[None], zeros, length, strategy, seed=(seed, 0))
-    return prime + vocab.decode(tokens.numpy()[0])
+def generate_text(step_model, vocab, prime, length, strategy, seed=0, chunk=CHUNK, progress=None):
+    """Continue `prime` by `length` characters with the one-step model, `chunk` characters at a time (the RNN
+    state and the random draws go on across chunks: the text does not depend on `chunk`); `progress(n)` is
+    called after each chunk with the characters made so far."""
+    next_fn, state = generator_step(step_model)
+    tokens = vocab.encode(prime)[None]
+    pieces = []
+    for done in range(0, length, chunk):
+        tokens, _, state = continue_text(next_fn, tokens, state, min(chunk, length - done), strategy, seed=(seed, 0),
+                                         first_step=done, return_state=True)
+        pieces.append(vocab.decode(tokens.numpy()[0]))
+        tokens = tokens[:, -1:]
+        if progress is not None:
+            progress(min(done + chunk, length))
+    return prime + "".join(pieces)
 
 
 class TextSamples(keras.callbacks.Callback):
@@ -139,7 +150,14 @@ class CharRNNApp(App):
         unknown = vocab.unknown(g.prime)
         if unknown:
             log.warning("prime has characters outside the vocabulary (read as OOV): %s", "".join(unknown))
-        text = generate_text(build_step_model(model), vocab, g.prime, g.length, strategy, g.seed)
+        show = sys.stderr.isatty() and g.length > CHUNK  # the text goes to stdout; progress to the terminal
+
+        def progress(done):
+            print(f"\rgenerated {done:,} of {g.length:,} characters", end="\n" if done == g.length else "",
+                  file=sys.stderr, flush=True)
+
+        text = generate_text(build_step_model(model), vocab, g.prime, g.length, strategy, g.seed,
+                             progress=progress if show else None)
         print(text)
         return text
 

@@ -3,35 +3,42 @@
 import dataclasses
 
 from keras_suite.config import ExportConfig, TrainConfig, setting
+from keras_suite.errors import UserError
 from keras_suite.models.char_rnn import CELLS
 
 
 @dataclasses.dataclass
 class DataConfig:
     corpus: str = "shakespeare"
-    seq_length: int = setting(100, ge=1)
+    seq_length: int = setting(100, ge=1, le=100_000)
     val_fraction: float = setting(0.05, lt=1)
 
 
 @dataclasses.dataclass
 class ModelConfig:
     cell: str = setting("lstm", choices=tuple(CELLS))
-    embedding_dim: int = setting(64, ge=1)
-    units: int = setting(256, ge=1)
-    layers: int = setting(2, ge=1)
+    embedding_dim: int = setting(64, ge=1, le=65_536)
+    units: int = setting(256, ge=1, le=65_536)
+    layers: int = setting(2, ge=1, le=64)
     dropout: float = setting(0.0, lt=1)
 
 
 @dataclasses.dataclass
 class GenerateConfig:
     prime: str = "ROMEO:"
-    length: int = setting(500, ge=1)
+    length: int = setting(500, ge=1)  # at most max_length
     temperature: float = 0.8
     top_k: int = 0
     top_p: float = setting(1.0, gt=0, le=1)
     seed: int = 0
     preview_temperatures: tuple[float, ...] = (0.5, 0.8, 1.0)
-    preview_length: int = setting(300, ge=1)
+    preview_length: int = setting(300, ge=1, le=100_000)
+    max_length: int = setting(100_000, ge=1)  # the longest generation allowed (raise it if you mean it)
+
+    def __post_init__(self):
+        if self.length > self.max_length:
+            raise UserError(f"generate.length ({self.length:,}) is over generate.max_length ({self.max_length:,}); "
+                            f"raise generate.max_length if you mean it")
 
 
 def _train_defaults():

@@ -22,7 +22,7 @@ from keras_suite.losses.yolo import YoloLoss
 from keras_suite.metrics.mean_average_precision import box_iou, evaluate_detections
 from keras_suite.models.yolo import build_yolo
 from keras_suite.training.trainer import fit
-from keras_suite.visuals.images import input_images, read_rgb, write_png
+from keras_suite.visuals.images import ImageFolder, write_png
 from keras_suite.visuals.overlay import draw_boxes
 from keras_suite.visuals.overlay import grid as picture_grid
 from keras_suite.visuals.plots import precision_recall_figure
@@ -52,11 +52,7 @@ def choose_anchors(cfg, split):
 def make_grid(cfg):
     """The anchor grid of the run's anchors, strides and input size."""
     m = cfg.model
-    try:
-        return AnchorGrid(cfg.data.image_size, m.strides, per_scale_anchors(m.anchors, m.anchors_per_scale,
-                                                                            len(m.strides)))
-    except ValueError as e:
-        raise UserError(str(e)) from None
+    return AnchorGrid(cfg.data.image_size, m.strides, per_scale_anchors(m.anchors, m.anchors_per_scale, len(m.strides)))
 
 
 def build(cfg, num_classes, grid, objects_per_image):
@@ -64,10 +60,7 @@ def build(cfg, num_classes, grid, objects_per_image):
     network.pop("anchors")  # the grid's and the loss's; the network needs only their number per scale
     terms = dataclasses.asdict(cfg.loss)
     terms.pop("extra_iou")  # target assignment's (in the data pipeline)
-    try:
-        model = build_yolo(cfg.data.image_size, num_classes, objects_per_image=objects_per_image, **network)
-    except ValueError as e:
-        raise UserError(str(e)) from None
+    model = build_yolo(cfg.data.image_size, num_classes, objects_per_image=objects_per_image, **network)
     loss = YoloLoss(grid.image_size, grid.strides, [a.tolist() for a in grid.anchors], num_classes,
                     max_boxes=cfg.data.max_boxes, **terms)
     return model, loss, []
@@ -134,7 +127,8 @@ def preview(model, grid, split, names, dc, count):
 def match_detections(reference, outputs):
     """Parity of detections: per sample, reference boxes matched greedily (by score) to output boxes of the
     same class with IoU >= 0.5. match_rate = 2 x matched / (reference + output boxes) (1.0 when both sides
-    find the same boxes), matched_iou = the lowest IoU of a match, score_diff = the largest score change."""
+    find the same boxes; None when neither finds any: nothing was compared), matched_iou = the lowest IoU of a
+    match, score_diff = the largest score change."""
     matched = total = 0
     worst_iou, score_diff = 1.0, 0.0
     for i in range(len(reference["num_detections"])):
@@ -152,7 +146,7 @@ def match_detections(reference, outputs):
                 matched += 1
                 worst_iou = min(worst_iou, float(candidates[j]))
                 score_diff = max(score_diff, abs(float(rs[r]) - float(os_[j])))
-    return {"match_rate": 2 * matched / total if total else 1.0, "matched_iou": worst_iou, "score_diff": score_diff}
+    return {"match_rate": 2 * matched / total if total else None, "matched_iou": worst_iou, "score_diff": score_diff}
 
 
 @APPS.register("detection")
@@ -213,18 +207,18 @@ class DetectionApp(App):
 
     def predict(self, cfg, args):
         run = args["run"]
-        paths = input_images(args["image"])
-        images = [read_rgb(p) for p in paths]
+        inputs = ImageFolder(args["image"])
         model, grid, names = self.trained_model(run), make_grid(cfg), cfg.data.class_names
         out = Path(args.get("out") or run.predictions)
-        for path, image in zip(paths, images):
+        for path, image, stem in inputs.items:
             d = {k: v.numpy()[0] for k, v in serve(model, grid, image[None], True, cfg.detect,
                                                     cfg.detect.score_threshold).items()}
             n = int(d["num_detections"])
-            png = write_png(out / f"{path.stem}_boxes.png",
+            png = write_png(out / f"{stem}_boxes.png",
                             draw_boxes(image, d["boxes"][:n], d["classes"][:n], names, d["scores"][:n]))
             found = ", ".join(f"{names[c]} {s:.2f}" for c, s in zip(d["classes"][:n], d["scores"][:n]))
             print(f"{path}: {png} ({n} detections{': ' + found if n else ''})")
+        inputs.finish(out)
         return out
 
     def anchors(self, cfg, args):
@@ -263,7 +257,10 @@ class DetectionApp(App):
             scores=match_detections, min_scores={"match_rate": ecfg.min_match_rate},
             # int8 keeps box decoding and NMS in float; its DIV kernel fails on the zero-area unions NMS meets
             # in its padding
-            float_ops=("DIV",), float_from="/raw")
+            float_ops=("DIV",), float_from="/raw",
+            # the raw head too, where the boxes a score threshold drops still count
+            probe=("/raw", lambda x: model(tf.cast(x["images"], tf.float32), training=False)),
+            probe_limits=ecfg.max_raw_mean_diff)
         metadata = {
             "task": "object detection", "labels": list(cfg.data.class_names), "input": exporting.image_input(size),
             "normalization": "inside the graph: x / 255 (the SavedModel resizes any size to "

@@ -34,10 +34,7 @@ VERIFICATION_FILE = "verification.json"  # the run's decision threshold and Plat
 
 
 def build(cfg):
-    try:
-        model = build_embedding(cfg.data.image_size, **dataclasses.asdict(cfg.model))
-    except ValueError as e:  # an image too small for the stages
-        raise UserError(str(e)) from None
+    model = build_embedding(cfg.data.image_size, **dataclasses.asdict(cfg.model))
     triplet = TripletLoss(**dataclasses.asdict(cfg.loss))
     return model, triplet, [TripletStatistic(s, cfg.loss.margin) for s in STATISTICS]
 
@@ -127,7 +124,7 @@ class FaceApp(App):
     description = "face verification with triplet loss (10-fold pair accuracy, ROC; verify, enroll, identify)"
     config_cls = FaceConfig
     commands = {"train": TRAIN, "evaluate": EVALUATE,
-                "verify": Command("are the faces of two photos the same person? (distance, confidence)",
+                "verify": Command("are the faces of two photos the same person? (distance, P(same person))",
                                   ("run", "a", "b")),
                 "enroll": Command("add a person's photos to an enrollment database",
                                   ("run", "identity", "images", "db")),
@@ -173,9 +170,9 @@ class FaceApp(App):
         """Choose the decision threshold on validation pairs, fit P(same | distance), save both with the run."""
         first, second, same, folds = pairs
         d = distances(embed(model, split.images, cfg.train.batch_size), first, second)
-        platt = scoring.PlattScaling().fit(d, same)
         scores = scoring.verification_scores(d, same, folds, cfg.verify.far_target)
         threshold, accuracy = scores["pooled_threshold"], scores["at_pooled_threshold"]["accuracy"]
+        platt = scoring.PlattScaling().fit(d, same, midpoint=threshold)  # P(same) = 0.5 at the threshold
         write_json(run.file(VERIFICATION_FILE), {
             "threshold": threshold, "distance": "squared euclidean between unit embeddings (2 - 2 cos)",
             "platt": {"a": platt.a, "b": platt.b}, "chosen_on": "validation identity pairs", "val": scores})
@@ -229,10 +226,9 @@ class FaceApp(App):
         d = float(distances(emb, [0], [1])[0])
         p_same = float(scoring.PlattScaling(**saved["platt"])(d))
         same = d <= saved["threshold"]
-        confidence = p_same if same else 1 - p_same
         print(f"distance {d:.4f} (threshold {saved['threshold']:.4f}): {'same' if same else 'different'} person, "
-              f"confidence {confidence:.3f}")
-        return {"distance": d, "same": bool(same), "confidence": confidence}
+              f"P(same person) {p_same:.3f}")
+        return {"distance": d, "same": bool(same), "p_same": p_same}
 
     def _db(self, run, path, create=False):
         if not path:

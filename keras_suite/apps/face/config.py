@@ -2,16 +2,18 @@
 
 import dataclasses
 
-from keras_suite.config import ExportConfig, TrainConfig, setting
+from keras_suite.config import ExportConfig, TrainConfig, check_memory, setting
 from keras_suite.errors import UserError
 from keras_suite.losses.triplet import MINING
 from keras_suite.models.embedding import BACKBONES
+
+FACE_BYTES_PER_PIXEL = 16  # uint8 faces and the float32 copies of the batches being embedded
 
 
 @dataclasses.dataclass
 class DataConfig:
     source: str = "synthetic"  # synthetic | tfds:lfw | folder:<root>/<identity>/*.jpg
-    image_size: int = setting(48, ge=8)
+    image_size: int = setting(48, ge=8, le=1024)
     crop: float = setting(1.0, gt=0, le=1)  # central square crop (fraction of the shorter side) before resizing
     identities: int = setting(300, ge=2)  # synthetic: training identities (val and test identities are others)
     val_identities: int = setting(50, ge=2)
@@ -20,10 +22,10 @@ class DataConfig:
     val_fraction: float = setting(0.1, le=1)  # real data: fraction of identities held out for validation
     test_fraction: float = setting(0.2, le=1)
     min_images: int = 0  # drop training identities with fewer images (0: refuse them instead)
-    p: int = setting(16, ge=1)  # P identities x K images per batch
-    k: int = setting(4, ge=1)
+    p: int = setting(16, ge=1, le=4096)  # P identities x K images per batch
+    k: int = setting(4, ge=1, le=1024)
     flip: bool = True
-    max_pixels: int = setting(50_000_000, ge=1)
+    max_pixels: int = setting(50_000_000, ge=1, le=1_000_000_000)
     data_dir: str | None = None
     download: bool = False
     seed: int = 0
@@ -32,9 +34,9 @@ class DataConfig:
 @dataclasses.dataclass
 class ModelConfig:
     backbone: str = setting("inception_resnet", choices=BACKBONES)
-    dim: int = setting(128, ge=2)
-    width: int = setting(16, ge=1)
-    depths: tuple[int, ...] = setting((1, 1, 1, 1), ge=1)
+    dim: int = setting(128, ge=2, le=8192)
+    width: int = setting(16, ge=1, le=1024)
+    depths: tuple[int, ...] = setting((1, 1, 1, 1), ge=1, le=64)
     dropout: float = setting(0.0, lt=1)
 
     def __post_init__(self):
@@ -83,3 +85,13 @@ class FaceConfig:
     verify: VerifyConfig = dataclasses.field(default_factory=VerifyConfig)
     train: TrainConfig = dataclasses.field(default_factory=_train_defaults)
     export: FaceExportConfig = dataclasses.field(default_factory=FaceExportConfig)
+
+    def __post_init__(self):
+        d, m = self.data, self.model
+        if d.image_size < 2 ** len(m.depths) * 2:
+            raise UserError(f"data.image_size ({d.image_size}) is too small for {len(m.depths)} stages (model.depths): "
+                            f"at least {2 ** len(m.depths) * 2}")
+        if d.source == "synthetic":
+            faces = (d.identities + d.val_identities + d.test_identities) * d.images_per_identity
+            check_memory(faces * d.image_size ** 2 * FACE_BYTES_PER_PIXEL, f"{faces:,} synthetic faces of "
+                         f"{d.image_size} px", "data.identities or data.images_per_identity")

@@ -12,13 +12,12 @@ from keras_suite.apps.base import APPS, EVALUATE, EXPORT, EXPORT_ALIASES, PREDIC
 from keras_suite.apps.segmentation.config import SegmentationConfig
 from keras_suite.config import arguments
 from keras_suite.data.segmentation import batches, load_splits
-from keras_suite.errors import UserError
 from keras_suite.files import write_json
 from keras_suite.losses import CEDiceLoss, DiceLoss, SparseFocalLoss
 from keras_suite.metrics import MeanDice, confusion_scores
 from keras_suite.models.unet import build_unet
 from keras_suite.training.trainer import fit
-from keras_suite.visuals.images import input_images, read_rgb, write_png
+from keras_suite.visuals.images import ImageFolder, write_png
 from keras_suite.visuals.overlay import colorize, grid, overlay, palette
 from keras_suite.visuals.previews import ImagePreview
 
@@ -47,10 +46,7 @@ def augment_options(data_cfg):
 
 
 def build_model(cfg, num_classes):
-    try:
-        return build_unet(num_classes, cfg.data.image_size, **dataclasses.asdict(cfg.model))
-    except ValueError as e:
-        raise UserError(str(e)) from None
+    return build_unet(num_classes, cfg.data.image_size, **dataclasses.asdict(cfg.model))
 
 
 def load_data(cfg, **counts):
@@ -139,17 +135,17 @@ class SegmentationApp(App):
 
     def predict(self, cfg, args):
         run = args["run"]
-        paths = input_images(args["image"])
-        images = [read_rgb(p) for p in paths]
+        inputs = ImageFolder(args["image"])
         model = self.trained_model(run)
         names = cfg.data.class_names
         out = Path(args.get("out") or run.predictions)
-        for path, image in zip(paths, images):
+        for path, image, stem in inputs.items:
             mask = serve(model, image[None], dynamic=True)["mask"].numpy()[0]
-            mask_png = write_png(out / f"{path.stem}_mask.png", mask, palette=palette(len(names)))
-            overlay_png = write_png(out / f"{path.stem}_overlay.png", overlay(image, mask, len(names)))
+            mask_png = write_png(out / f"{stem}_mask.png", mask, palette=palette(len(names)))
+            overlay_png = write_png(out / f"{stem}_overlay.png", overlay(image, mask, len(names)))
             present = ", ".join(names[c] for c in np.unique(mask) if c)
             print(f"{path}: {mask_png} {overlay_png} (classes: {present or 'none'})")
+        inputs.finish(out)
         return out
 
     def examples(self, cfg, run, folder):

@@ -2,19 +2,21 @@
 
 import dataclasses
 
-from keras_suite.config import ExportConfig, TrainConfig, setting
+from keras_suite.config import ExportConfig, TrainConfig, check_memory, setting
 from keras_suite.data.scenes import KINDS
+from keras_suite.errors import UserError
 
 ENCODERS = ("unet", "mobilenet_v2")
 LOSSES = ("ce", "dice", "focal", "ce_dice")
+SCENE_BYTES_PER_PIXEL = 36  # uint8 image and mask, their float32/int32 copies, the float32 tf.data cache
 
 
 @dataclasses.dataclass
 class DataConfig:
     source: str = "synthetic"
     scene: str = setting("shapes", choices=tuple(KINDS))
-    image_size: int = setting(64, ge=1)
-    max_pixels: int = setting(50_000_000, ge=1)  # larger input images are refused before decoding
+    image_size: int = setting(64, ge=1, le=4096)
+    max_pixels: int = setting(50_000_000, ge=1, le=1_000_000_000)  # larger input images are refused before decoding
     num_train: int = 2000
     num_val: int = 200
     num_test: int = 300
@@ -34,8 +36,8 @@ class DataConfig:
 @dataclasses.dataclass
 class ModelConfig:
     encoder: str = setting("unet", choices=ENCODERS)
-    depth: int = setting(4, ge=1)
-    filters: int = setting(16, ge=1)
+    depth: int = setting(4, ge=1, le=8)
+    filters: int = setting(16, ge=1, le=1024)
     dropout: float = setting(0.0, lt=1)
     batch_norm: bool = True
     weights: str | None = None
@@ -62,3 +64,14 @@ class SegmentationConfig:
     loss: LossConfig = dataclasses.field(default_factory=LossConfig)
     train: TrainConfig = dataclasses.field(default_factory=_train_defaults)
     export: ExportConfig = dataclasses.field(default_factory=ExportConfig)
+
+    def __post_init__(self):
+        d, m = self.data, self.model
+        halvings = 5 if m.encoder == "mobilenet_v2" else m.depth
+        if d.image_size % 2 ** halvings:
+            raise UserError(f"data.image_size ({d.image_size}) must be divisible by {2 ** halvings}: the "
+                            f"{m.encoder} encoder halves it {halvings} times (model.encoder, model.depth)")
+        if d.source == "synthetic":
+            scenes = d.num_train + d.num_val + d.num_test
+            check_memory(scenes * d.image_size ** 2 * SCENE_BYTES_PER_PIXEL,
+                         f"{scenes:,} synthetic scenes of {d.image_size} px", "data.num_train or data.image_size")

@@ -30,7 +30,7 @@ from keras_suite.models.stylizer import build_stylizer
 from keras_suite.models.vgg_features import VGGFeatures
 from keras_suite.runs import Run
 from keras_suite.training.trainer import fit
-from keras_suite.visuals.images import input_images, write_png
+from keras_suite.visuals.images import ImageFolder, write_png
 from keras_suite.visuals.overlay import grid as picture_grid
 from keras_suite.visuals.plots import loss_curves_figure
 from keras_suite.visuals.previews import ImagePreview
@@ -76,6 +76,15 @@ def stylize_with(model, image):
     """One uint8 image (H, W, 3) through a stylizer -> uint8."""
     out = model(tf.cast(image[None], tf.float32), training=False)[0]
     return np.asarray(tf.round(tf.clip_by_value(out, 0.0, 255.0))).astype(np.uint8)
+
+
+def _stylizable(path):
+    """A photo (or built-in name) the stylizer can take: at least MIN_SIDE pixels a side."""
+    image = load_image(str(path))
+    if min(image.shape[:2]) < MIN_SIDE:
+        raise UserError(f"image {path} is {image.shape[1]}x{image.shape[0]}; the stylizer needs at least {MIN_SIDE} px "
+                        f"a side")
+    return image
 
 
 def psnr(reference, outputs):
@@ -171,20 +180,16 @@ class StyleApp(App):
 
     def predict(self, cfg, args):
         run = args["run"]
-        paths = [args["image"]] if args["image"] in CONTENT else input_images(args["image"])
-        images = [load_image(str(path)) for path in paths]  # every input is checked before anything is written
-        for path, image in zip(paths, images):
-            if min(image.shape[:2]) < MIN_SIDE:
-                raise UserError(f"image {path} is {image.shape[1]}x{image.shape[0]}; the stylizer needs at least "
-                                f"{MIN_SIDE} px a side")
+        inputs = ImageFolder(args["image"], _stylizable)  # a built-in name reads as a path of that name
         model = self.trained_model(run)
         out = Path(args.get("out") or run.predictions)
-        for path, image in zip(paths, images):
+        for path, image, stem in inputs.items:
             start = time.perf_counter()
             result = _finish(stylize_with(model, image), image, cfg)
             ms = (time.perf_counter() - start) * 1000
-            png = write_png(out / f"{Path(str(path)).stem}_stylized.png", result)
+            png = write_png(out / f"{stem}_stylized.png", result)
             print(f"{path}: {png} ({image.shape[1]}x{image.shape[0]}, {ms:.0f} ms)")
+        inputs.finish(out)
         return out
 
     def examples(self, cfg, run, folder):

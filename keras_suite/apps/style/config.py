@@ -3,11 +3,12 @@
 import dataclasses
 
 from keras_suite.apps.style.optimization import OPTIMIZERS
-from keras_suite.config import ExportConfig, TrainConfig, setting
+from keras_suite.config import ExportConfig, TrainConfig, check_memory, setting
 
 STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
 MIN_SIZE = 32  # VGG19 pools four times before block5: smaller images leave it no pixels
 MIN_SIDE = 4  # the stylizer halves twice
+CROP_BYTES_PER_PIXEL = 27  # uint8 crops and the float32 (input, target) copies tf.data slices
 
 
 @dataclasses.dataclass
@@ -28,8 +29,8 @@ class StyleLossConfig:
 
 @dataclasses.dataclass
 class StylizeConfig:
-    size: int = setting(256, ge=MIN_SIZE)  # the longer side of the result
-    steps: int = setting(100, ge=1)
+    size: int = setting(256, ge=MIN_SIZE, le=8192)  # the longer side of the result
+    steps: int = setting(100, ge=1, le=1_000_000)
     optimizer: str = setting("lbfgs", choices=OPTIMIZERS)
     learning_rate: float = 5.0  # adam, in pixel units
     noise: float = 0.0  # std of the noise added to the starting (content) image
@@ -39,8 +40,8 @@ class StylizeConfig:
 @dataclasses.dataclass
 class DataConfig:
     source: str = "builtin"  # builtin | folder:<dir> | tfds:coco/2017 (content photos)
-    image_size: int = setting(96, ge=MIN_SIZE)  # training crops
-    max_pixels: int = setting(50_000_000, ge=1)  # larger input images are refused before decoding
+    image_size: int = setting(96, ge=MIN_SIZE, le=4096)  # training crops
+    max_pixels: int = setting(50_000_000, ge=1, le=1_000_000_000)  # larger input images are refused before decoding
     num_train: int = setting(256, ge=1)  # random crops drawn from the photos
     num_val: int = setting(8, ge=1)
     limit: int = 0  # folder/tfds: use at most this many photos (0: all)
@@ -51,7 +52,7 @@ class DataConfig:
 
 @dataclasses.dataclass
 class ModelConfig:
-    filters: int = setting(16, ge=1)
+    filters: int = setting(16, ge=1, le=1024)
     residual_blocks: int = 3
 
 
@@ -63,7 +64,7 @@ def _train_defaults():
 class StyleExportConfig(ExportConfig):
     """TFLite files take image_size x image_size; parity is the PSNR (dB) of each format against Keras."""
 
-    image_size: int = setting(256, ge=MIN_SIDE)
+    image_size: int = setting(256, ge=MIN_SIDE, le=8192)
     parity_samples: int = setting(8, ge=1)
     max_abs_diff: dict[str, float] = dataclasses.field(default_factory=dict)
     min_agreement: dict[str, float] = dataclasses.field(default_factory=dict)
@@ -79,3 +80,9 @@ class StyleConfig:
     model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
     train: TrainConfig = dataclasses.field(default_factory=_train_defaults)
     export: StyleExportConfig = dataclasses.field(default_factory=StyleExportConfig)
+
+    def __post_init__(self):
+        d = self.data
+        crops = d.num_train + d.num_val
+        check_memory(crops * d.image_size ** 2 * CROP_BYTES_PER_PIXEL, f"{crops:,} training crops of {d.image_size} px",
+                     "data.num_train or data.image_size")

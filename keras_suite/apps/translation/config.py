@@ -21,14 +21,14 @@ class DataConfig:
     level: str = setting("char", choices=LEVELS)
     target_level: str | None = setting(None, choices=LEVELS)  # None: the same as level
     lowercase: bool = True
-    max_vocab: int | None = setting(None, ge=1)
+    max_vocab: int | None = setting(None, ge=1, le=10_000_000)
     train_examples: int = 20000  # the embedded tasks (dates, numbers)
     val_examples: int = 1000
     test_examples: int = 1000
     val_fraction: float = setting(0.05, le=1)  # TSV files
     test_fraction: float = setting(0.05, le=1)
-    max_source_length: int = setting(64, ge=1)
-    max_target_length: int = setting(64, ge=1)
+    max_source_length: int = setting(64, ge=1, le=4096)
+    max_target_length: int = setting(64, ge=1, le=4096)
     # translate/evaluate inputs longer than max_source_length: refused (error) or cut (truncate)
     overlong: str = setting("error", choices=("error", "truncate"))
     seed: int = 0
@@ -37,15 +37,15 @@ class DataConfig:
 @dataclasses.dataclass
 class DecodeConfig:
     text: str = ""
-    beam: int = 5  # 0: greedy
+    beam: int = setting(5, le=1024)  # 0: greedy
     alpha: float = 0.7
     nbest: int = setting(1, ge=1)
     temperature: float = 0.0  # > 0: sample instead of searching (with top_k, top_p, seed)
     top_k: int = 0
     top_p: float = setting(1.0, gt=0, le=1)
     seed: int = 0
-    max_length: int | None = setting(None, ge=1)  # None: the longest training target + DECODE_MARGIN
-    widths: tuple[int, ...] = setting((1, 3, 5, 10), ge=1)
+    max_length: int | None = setting(None, ge=1, le=4096)  # None: the longest training target + DECODE_MARGIN
+    widths: tuple[int, ...] = setting((1, 3, 5, 10), ge=1, le=1024)
     eval_examples: int | None = setting(None, ge=1)  # None: the whole test split
     monitor_examples: int = 200  # greedy val BLEU each epoch (0: off)
     preview_examples: int = 4
@@ -61,8 +61,8 @@ def export_defaults():
 @dataclasses.dataclass
 class Seq2SeqModelConfig:
     cell: str = setting("lstm", choices=tuple(CELLS))
-    embedding_dim: int = setting(64, ge=1)
-    units: int = setting(128, ge=1)
+    embedding_dim: int = setting(64, ge=1, le=65_536)
+    units: int = setting(128, ge=1, le=65_536)
     attention: str = setting("bahdanau", choices=SCORES)
     dropout: float = setting(0.0, lt=1)
 
@@ -84,10 +84,10 @@ class Seq2SeqConfig:
 
 @dataclasses.dataclass
 class TransformerModelConfig:
-    layers: int = setting(2, ge=1)
-    dim: int = setting(128, ge=1)
-    heads: int = setting(4, ge=1)
-    ff_dim: int = setting(512, ge=1)
+    layers: int = setting(2, ge=1, le=64)
+    dim: int = setting(128, ge=1, le=65_536)
+    heads: int = setting(4, ge=1, le=1024)
+    ff_dim: int = setting(512, ge=1, le=262_144)
     dropout: float = setting(0.1, lt=1)
     positional: str = setting("sinusoidal", choices=POSITIONAL)
     norm_first: bool = True
