@@ -44,9 +44,13 @@ def _commands(app):
 
 def _parser(apps):
     parser = _Parser(prog="keras-suite", description="Train, evaluate and export Keras task apps.")
-    sub = parser.add_subparsers(dest="app", required=True, metavar="{list," + ",".join(apps.names()) + "}",
+    sub = parser.add_subparsers(dest="app", required=True, metavar="{list,demo," + ",".join(apps.names()) + "}",
                                 parser_class=_Parser)
     sub.add_parser("list", help="list the apps and what each does")
+    demo = sub.add_parser("demo", help="train every app briefly, show it at work, export it; a summary and a report")
+    demo.add_argument("--apps", default=",".join(apps.names()), help="the apps to visit, comma-separated")
+    demo.add_argument("--runs", default="runs/demo", help="where the runs, exports and report.html go")
+    demo.add_argument("--config", default="demo", help="the shipped config each app trains with (demo, tiny)")
     for name in apps.names():
         app = apps.get(name)
         p = sub.add_parser(name, help=app.description, description=app.description,
@@ -83,7 +87,7 @@ def main(argv=None):
     parser = _parser(APPS)
     args, extra = parser.parse_known_args(argv)
     for arg in extra:  # key=value pairs given after --config land here
-        if arg.startswith("-"):
+        if arg.startswith("-") or not hasattr(args, "args"):
             parser.error(f"unrecognized argument: {arg}")
         args.args.append(arg)
     app = None
@@ -91,6 +95,13 @@ def main(argv=None):
         if args.app == "list":
             _list(APPS)
             return 0
+        if args.app == "demo":
+            from keras_suite.tour import tour
+
+            names = [a.strip() for a in args.apps.split(",") if a.strip()]
+            for name in names:
+                APPS.get(name)
+            return 1 if any(stop.error for stop in tour(names, args.runs, args.config)) else 0
         app = APPS.get(args.app)()
         dotted, plain = split_overrides(args.args)
         app.run(args.command, [_resolve_config(args.app, c) for c in args.config], dotted, plain)

@@ -1,8 +1,18 @@
-"""What reaches the terminal: native libraries' notices kept off stderr, where a command's errors go."""
+"""What reaches the terminal: live progress only on a terminal, and native libraries' notices kept off stderr,
+where a command's errors go."""
 
 import contextlib
 import os
 import sys
+
+
+def progress_verbosity(setting="auto"):
+    """Keras' verbose level for a progress display: a live bar (1) on a terminal, a plain line per epoch or at the
+    end (2) when the output goes to a file or a pipe, where bars and colour codes would be noise; `setting` other
+    than "auto" is taken as it is."""
+    if setting != "auto":
+        return setting
+    return 1 if hasattr(sys.stdout, "isatty") and sys.stdout.isatty() else 2
 
 
 @contextlib.contextmanager

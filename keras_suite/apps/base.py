@@ -9,6 +9,7 @@ import keras
 from keras_suite import export as exporting
 from keras_suite.config import load_config
 from keras_suite.errors import UserError, closest
+from keras_suite.files import read_json
 from keras_suite.registry import Registry
 from keras_suite.runs import Run
 from keras_suite.training import multi_worker
@@ -44,6 +45,34 @@ EXPORT = Command("write a SavedModel and TFLite files, each checked against Kera
 EXPORT_ALIASES = {"formats": "export.formats", "name": "export.name", "overwrite": "export.overwrite"}
 
 
+@dataclasses.dataclass(frozen=True)
+class Headline:
+    """An app's quality figure for a run (after its examples ran): the metric, its value (None when the run
+    has no report yet), the app's target, and whether higher is better."""
+
+    metric: str
+    value: float | None
+    target: float | None
+    higher_is_better: bool = True
+
+    @property
+    def met(self):
+        if self.value is None or self.target is None:
+            return None
+        return self.value >= self.target if self.higher_is_better else self.value <= self.target
+
+
+def report_value(run, kind, split, *keys):
+    """A number from the run's `<kind>_<split>.json` report (`keys` lead to it), or None when there is none."""
+    path = run.report(kind, split)
+    if not path.is_file():
+        return None
+    value = read_json(path)
+    for key in keys:
+        value = value[key]
+    return float(value)
+
+
 class App:
     """A task app. Subclasses set `name`, `description`, `config_cls`, `commands` ({name: Command}) and define
     the command methods: `method(cfg, args)` where `args` holds the plain (undotted) arguments.
@@ -54,7 +83,8 @@ class App:
     `train.run_name=NAME` writes `<runs_dir>/<app>/NAME`; running the same command again continues that run
     where it stopped. An app that exports implements `serving(cfg, run) -> (Serving, metadata)`; every app
     implements `examples(cfg, run, folder) -> [(command, {argument: value})]`, the commands that show a trained
-    run at work on embedded data (inputs they need are written into `folder`), which the smoke test runs.
+    run at work on embedded data (inputs they need are written into `folder`), which the smoke test and the demo
+    run, and `headline(run) -> Headline`, its quality figure once they ran.
     """
 
     name = ""

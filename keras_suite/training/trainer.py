@@ -4,7 +4,6 @@ import csv
 import hashlib
 import logging
 import re
-import sys
 import time
 
 import keras
@@ -12,6 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_suite.config import save_config, to_dict
+from keras_suite.console import progress_verbosity
 from keras_suite.errors import UserError
 from keras_suite.files import write_json, write_text
 from keras_suite.runs import Run
@@ -120,7 +120,7 @@ def fit(cfg, run, build, train_ds, val_ds, callbacks=(), optimizer=None):
         *([early] if early else []),
         Backup(run.backup, keep={"best": best, "early_stopping": early} if early else {"best": best}, restored=state),
     ]
-    verbose = tc.verbose if tc.verbose != "auto" else (1 if sys.stdout.isatty() else 2)
+    verbose = progress_verbosity(tc.verbose)
     train_ds = _replay(train_ds, initial_epoch, steps)
     val_batches = int(val_ds.cardinality())
     val_steps = min(tc.validation_steps, val_batches) if tc.validation_steps and val_batches > 0 else tc.validation_steps

@@ -6,7 +6,7 @@ from PIL import Image
 
 from keras_suite.errors import UserError
 from keras_suite.visuals.images import ImageFolder, output_stems, read_mask, read_rgb, write_png
-from keras_suite.visuals.overlay import colorize, grid, overlay, palette
+from keras_suite.visuals.overlay import colorize, draw_boxes, grid, labelled_grid, overlay, palette, upscale
 
 
 def test_read_rgb_accepts_rgb_and_palette_images(tmp_path):
@@ -111,3 +111,27 @@ def test_a_folder_with_a_bad_image_reports_it_and_reads_the_rest(tmp_path, capsy
         folder.finish("out")
     with pytest.raises(UserError, match="cannot read image"):  # a single file given by name stops the command
         ImageFolder(tmp_path / "b.jpg")
+
+
+def test_labelled_grid_has_titles_above_and_a_legend_below():
+    tile = upscale(np.full((4, 4, 3), 128, np.uint8), 50)
+    assert tile.shape == (200, 200, 3) and (tile == 128).all()
+    legend = [(name, colour) for name, colour in zip(["background", "circle", "square"], palette(3))]
+    picture = labelled_grid([[tile, tile], [tile, tile]], ["image", "prediction"], legend)
+    body = grid([[tile, tile], [tile, tile]], pad=4)
+    assert picture.shape[1] == body.shape[1] and picture.shape[0] > body.shape[0] + 30
+    header, footer = picture[:20], picture[-20:]
+    assert (header < 100).any() and (footer < 100).any()  # dark text above, swatches and names below
+    assert (footer == palette(3)[1]).all(axis=-1).any()  # the circle's colour swatch
+
+
+def test_box_labels_scale_with_the_picture():
+    """A label's text is about 1/24 of the picture's width tall: a 480 px preview gets 20 px letters."""
+    def label_height(size):
+        image = np.zeros((size, size, 3), np.uint8)
+        drawn = draw_boxes(image, [[size * 0.3, size * 0.5, size * 0.6, size * 0.9]], [1], ["a", "seven"],
+                           colour_of=(255, 255, 255))
+        rows = np.nonzero((drawn[: int(size * 0.5)] > 0).any(axis=(1, 2)))[0]  # the label band above the box
+        return rows.max() - rows.min()
+
+    assert label_height(480) >= 2 * label_height(120) > 0

@@ -10,8 +10,9 @@ import tensorflow as tf
 
 from keras_suite import decoding
 from keras_suite import export as exporting
-from keras_suite.apps.base import APPS, EXPORT, EXPORT_ALIASES, TRAIN, App, Command
+from keras_suite.apps.base import APPS, EXPORT, EXPORT_ALIASES, TRAIN, App, Command, Headline, report_value
 from keras_suite.apps.char_rnn.config import CharRNNConfig
+from keras_suite.console import progress_verbosity
 from keras_suite.data.corpora import load_corpus
 from keras_suite.data.vocabulary import OOV_ID, CharVocabulary
 from keras_suite.data.windows import split_ids, window_dataset
@@ -134,7 +135,7 @@ class CharRNNApp(App):
         model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                       metrics=[Perplexity(), BitsPerCharacter()])
         scores = model.evaluate(window_dataset(val_ids, cfg.data.seq_length, cfg.train.batch_size),
-                                return_dict=True, verbose=1 if cfg.train.verbose == "auto" else cfg.train.verbose)
+                                return_dict=True, verbose=progress_verbosity(cfg.train.verbose))
         scores = {"split": "validation (end of corpus)", "loss_nats_per_char": scores["loss"], **scores}
         print(f"validation: {scores['loss']:.4f} nats/char, perplexity {scores['perplexity']:.3f}, "
               f"{scores['bits_per_char']:.4f} bits/char")
@@ -164,6 +165,11 @@ class CharRNNApp(App):
     def examples(self, cfg, run, folder):
         """Evaluate, then continue the configured prime."""
         return [("evaluate", {}), ("generate", {"length": 80})]
+
+    def headline(self, run):
+        """nats/char on the held-out end of the corpus; 1.57 is what nanoGPT's small CPU model reaches here."""
+        return Headline("val nats/char", report_value(run, "eval", "validation", "loss_nats_per_char"), 1.57,
+                        higher_is_better=False)
 
     def serving(self, cfg, run):
         model, vocab = self.load_run(run)

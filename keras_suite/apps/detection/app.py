@@ -9,7 +9,18 @@ import numpy as np
 import tensorflow as tf
 
 from keras_suite import export as exporting
-from keras_suite.apps.base import APPS, EVALUATE, EXPORT, EXPORT_ALIASES, PREDICT, TRAIN, App, Command
+from keras_suite.apps.base import (
+    APPS,
+    EVALUATE,
+    EXPORT,
+    EXPORT_ALIASES,
+    PREDICT,
+    TRAIN,
+    App,
+    Command,
+    Headline,
+    report_value,
+)
 from keras_suite.apps.detection.config import DetectionConfig
 from keras_suite.config import arguments
 from keras_suite.data.detection import augmenter, detection_batches, load_detection
@@ -23,10 +34,11 @@ from keras_suite.metrics.mean_average_precision import box_iou, evaluate_detecti
 from keras_suite.models.yolo import build_yolo
 from keras_suite.training.trainer import fit
 from keras_suite.visuals.images import ImageFolder, write_png
-from keras_suite.visuals.overlay import draw_boxes
-from keras_suite.visuals.overlay import grid as picture_grid
+from keras_suite.visuals.overlay import draw_boxes, labelled_grid, upscale
 from keras_suite.visuals.plots import precision_recall_figure
 from keras_suite.visuals.previews import ImagePreview
+
+PREVIEW_SIDE = 256  # pixels a preview tile has at least
 
 
 def training_boxes_wh(split):
@@ -115,13 +127,16 @@ class MapMonitor(keras.callbacks.Callback):
 
 
 def preview(model, grid, split, names, dc, count):
-    """Per validation image: ground truth (white) beside the predictions (class colours, scores)."""
+    """Per validation image: ground truth (white) beside the predictions (class colours, scores), each at least
+    PREVIEW_SIDE pixels so that labels read, under column titles."""
     images = split.images[:count]
     dets = predictions(model, grid, images, dc, dc.score_threshold)
     size = grid.image_size
-    rows = [[draw_boxes(img, b * size, c, names, colour_of=(255, 255, 255)), draw_boxes(img, db, dc_, names, ds)]
+    factor = max(1, -(-PREVIEW_SIDE // size))
+    rows = [[draw_boxes(upscale(img, factor), b * size * factor, c, names, colour_of=(255, 255, 255)),
+             draw_boxes(upscale(img, factor), db * factor, dc_, names, ds)]
             for img, b, c, (db, ds, dc_) in zip(images, split.boxes, split.classes, dets)]
-    return picture_grid(rows)
+    return labelled_grid(rows, ["ground truth", f"prediction (score >= {dc.score_threshold:g})"])
 
 
 def match_detections(reference, outputs):
@@ -186,7 +201,8 @@ class DetectionApp(App):
         split_name = self.eval_split(args)
         run = args["run"]
         model, grid = self.trained_model(run), make_grid(cfg)
-        split, names = getattr(load_data(cfg), split_name), cfg.data.class_names
+        # one training scene: evaluation needs only its split (real sources ignore the counts)
+        split, names = getattr(load_data(cfg, num_train=1), split_name), cfg.data.class_names
         dets = predictions(model, grid, split.images, cfg.detect, cfg.detect.eval_score_threshold,
                            cfg.train.batch_size)
         scores = evaluate_detections(dets, ground_truth(split, grid.image_size), len(names))
@@ -243,6 +259,9 @@ class DetectionApp(App):
         """Evaluate, then find the objects of a test scene written as a PNG into `folder`."""
         scene = load_data(cfg, num_train=0, num_val=0, num_test=1).test.images[0]
         return [("evaluate", {}), ("predict", {"image": write_png(folder / "scene.png", scene)})]
+
+    def headline(self, run):
+        return Headline("test mAP@0.5", report_value(run, "eval", "test", "map50"), 0.90)
 
     def serving(self, cfg, run):
         model, grid = self.trained_model(run), make_grid(cfg)

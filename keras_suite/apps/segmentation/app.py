@@ -8,9 +8,10 @@ import numpy as np
 import tensorflow as tf
 
 from keras_suite import export as exporting
-from keras_suite.apps.base import APPS, EVALUATE, EXPORT, EXPORT_ALIASES, PREDICT, TRAIN, App
+from keras_suite.apps.base import APPS, EVALUATE, EXPORT, EXPORT_ALIASES, PREDICT, TRAIN, App, Headline, report_value
 from keras_suite.apps.segmentation.config import SegmentationConfig
 from keras_suite.config import arguments
+from keras_suite.console import progress_verbosity
 from keras_suite.data.segmentation import batches, load_splits
 from keras_suite.files import write_json
 from keras_suite.losses import CEDiceLoss, DiceLoss, SparseFocalLoss
@@ -18,7 +19,9 @@ from keras_suite.metrics import MeanDice, confusion_scores
 from keras_suite.models.unet import build_unet
 from keras_suite.training.trainer import fit
 from keras_suite.visuals.images import ImageFolder, write_png
-from keras_suite.visuals.overlay import colorize, grid, overlay, palette
+from keras_suite.visuals.overlay import colorize, labelled_grid, overlay, palette, upscale
+
+PREVIEW_SIDE = 192  # pixels a preview tile has at least
 from keras_suite.visuals.previews import ImagePreview
 
 
@@ -67,12 +70,15 @@ def serve(model, images, dynamic):
     return {"probabilities": probs, "mask": tf.cast(tf.argmax(probs, axis=-1), tf.uint8)}
 
 
-def preview(model, images, masks, num_classes):
-    """Rows of (image, truth, predicted overlay) as one uint8 picture."""
+def preview(model, images, masks, class_names):
+    """Rows of (image, true mask, predicted mask), each tile at least PREVIEW_SIDE pixels, under column titles and
+    above a legend of the class colours: one uint8 picture."""
+    n = len(class_names)
     pred = np.argmax(model.predict(images, verbose=0), axis=-1)
-    images = images.astype(np.uint8)
-    return grid([[img, colorize(m, num_classes), overlay(img, p, num_classes)]
-                 for img, m, p in zip(images, masks[..., 0], pred)])
+    factor = max(1, -(-PREVIEW_SIDE // images.shape[1]))
+    rows = [[upscale(tile, factor) for tile in (img, colorize(m, n), colorize(p, n))]
+            for img, m, p in zip(images.astype(np.uint8), masks[..., 0], pred)]
+    return labelled_grid(rows, ["image", "truth", "prediction"], list(zip(class_names, palette(n))))
 
 
 def _take(ds, n):
@@ -99,7 +105,7 @@ class SegmentationApp(App):
                            seed=tc.seed, cache=cfg.data.cache)
         val_ds = batches(splits.val, tc.batch_size, cache=cfg.data.cache)
         images, masks = _take(splits.val, 6)
-        callbacks = [ImagePreview(lambda m: preview(m, images, masks, len(names)), run, every=tc.preview_every)]
+        callbacks = [ImagePreview(lambda m: preview(m, images, masks, names), run, every=tc.preview_every)]
         fit(cfg, run, lambda: (build_model(cfg, len(names)), make_loss(**dataclasses.asdict(cfg.loss)),
                                make_metrics(len(names))), train_ds, val_ds, callbacks)
         print(f"done: model {run.model}, metrics {run.metrics}, previews {run.previews}; "
@@ -110,13 +116,14 @@ class SegmentationApp(App):
         split = self.eval_split(args)
         run = args["run"]
         model = self.trained_model(run)
-        splits = load_data(cfg)
+        splits = load_data(cfg, num_train=1)  # synthetic: no training scenes drawn for nothing
         names = splits.class_names
         n = len(names)
         cm = np.zeros((n, n), np.int64)
         data = batches(getattr(splits, split), cfg.train.batch_size, cache=False)
         total = int(data.cardinality())
-        progress = keras.utils.Progbar(total if total > 0 else None, unit_name="batch")
+        progress = keras.utils.Progbar(total if total > 0 else None, unit_name="batch",
+                                       verbose=progress_verbosity(cfg.train.verbose))
         for images, masks in data:
             pred = np.argmax(model.predict_on_batch(images), axis=-1).ravel()
             cm += np.bincount(masks.numpy().ravel() * n + pred, minlength=n * n).reshape(n, n)
@@ -129,7 +136,7 @@ class SegmentationApp(App):
               f"   pixel accuracy {scores['pixel_accuracy']:.4f}")
         out = write_json(run.report("eval", split), scores)
         images, masks = _take(getattr(splits, split), 8)
-        picture = write_png(run.preview(f"eval_{split}.png"), preview(model, images, masks, n))
+        picture = write_png(run.preview(f"eval_{split}.png"), preview(model, images, masks, names))
         print(f"wrote {out} and {picture}")
         return scores
 
@@ -152,6 +159,9 @@ class SegmentationApp(App):
         """Evaluate, then segment a test scene written as a PNG into `folder`."""
         images, _ = _take(load_data(cfg, num_train=0, num_val=0, num_test=1).test, 1)
         return [("evaluate", {}), ("predict", {"image": write_png(folder / "scene.png", images[0])})]
+
+    def headline(self, run):
+        return Headline("test mIoU", report_value(run, "eval", "test", "mean_iou"), 0.90)
 
     def serving(self, cfg, run):
         model = self.trained_model(run)

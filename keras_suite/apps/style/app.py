@@ -9,10 +9,11 @@ import numpy as np
 import tensorflow as tf
 
 from keras_suite import export as exporting
-from keras_suite.apps.base import APPS, EXPORT, EXPORT_ALIASES, PREDICT, App, Command
+from keras_suite.apps.base import APPS, EXPORT, EXPORT_ALIASES, PREDICT, App, Command, Headline
 from keras_suite.apps.style.config import MIN_SIDE, StyleConfig
 from keras_suite.apps.style.optimization import NonFiniteLoss, optimize_image, preserve_colour
 from keras_suite.config import save_config
+from keras_suite.console import progress_verbosity
 from keras_suite.data.style_images import (
     CONTENT,
     builtin_image,
@@ -29,7 +30,7 @@ from keras_suite.losses.perceptual import PerceptualLoss, StyleTransferLoss
 from keras_suite.models.stylizer import build_stylizer
 from keras_suite.models.vgg_features import VGGFeatures
 from keras_suite.runs import Run
-from keras_suite.training.trainer import fit
+from keras_suite.training.trainer import fit, read_history
 from keras_suite.visuals.images import ImageFolder, write_png
 from keras_suite.visuals.overlay import grid as picture_grid
 from keras_suite.visuals.plots import loss_curves_figure
@@ -129,7 +130,8 @@ class StyleApp(App):
         start = time.time()
         try:
             image, history = optimize_image(loss, content, st.steps, st.learning_rate, st.optimizer, st.noise,
-                                            cfg.style.seed, st.every, snapshot)
+                                            cfg.style.seed, st.every, snapshot,
+                                            verbose=progress_verbosity(cfg.train.verbose))
         except NonFiniteLoss as e:
             raise UserError(f"{e}; the snapshots so far are in {run.previews}") from None
         seconds = time.time() - start
@@ -195,6 +197,13 @@ class StyleApp(App):
     def examples(self, cfg, run, folder):
         """Stylize a built-in photo."""
         return [("predict", {"image": CONTENT[0], "out": folder})]
+
+    def headline(self, run):
+        """The last epoch's validation loss as a share of the first's: a stylizer that learned goes well below 1;
+        the feed-forward target is a plateau, not a number."""
+        losses = read_history(run.history).get("val_loss", []) if run.history.is_file() else []
+        return Headline("val loss, last / first epoch", losses[-1] / losses[0] if len(losses) > 1 else None, None,
+                        higher_is_better=False)
 
     def serving(self, cfg, run):
         model = self.trained_model(run)

@@ -47,7 +47,7 @@ def _lbfgs_direction(grad, history):
 
 
 def optimize_image(loss, content, steps, learning_rate=5.0, optimizer="adam", noise=0.0, seed=0, every=0,
-                   on_snapshot=None, history_size=10, verbose=True):
+                   on_snapshot=None, history_size=10, verbose=1):
     """Optimize an image (H, W, 3) from `content` (in [0, 255]) for `steps` steps of `optimizer`.
 
     `loss` is a `PerceptualLoss` (its style targets already set). Every `every` steps (and at the

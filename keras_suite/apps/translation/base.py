@@ -16,16 +16,17 @@ import tensorflow as tf
 
 from keras_suite import decoding
 from keras_suite import export as exporting
-from keras_suite.apps.base import EXPORT, EXPORT_ALIASES, TRAIN, App, Command
+from keras_suite.apps.base import EXPORT, EXPORT_ALIASES, TRAIN, App, Command, Headline
 from keras_suite.apps.translation.config import DECODE_MARGIN
 from keras_suite.apps.translation.monitor import TranslationMonitor
 from keras_suite.apps.translation.report import analyze_errors, compare_searches, format_table, search_strategies
 from keras_suite.apps.translation.translator import Translator, search
 from keras_suite.config import arguments
+from keras_suite.console import progress_verbosity
 from keras_suite.data.pairs import encode_pairs, load_pairs, pair_dataset
 from keras_suite.data.tokenizer import END_ID, PAD_ID, START_ID, UNK_ID, Tokenizer
 from keras_suite.errors import UserError
-from keras_suite.files import write_json
+from keras_suite.files import read_json, write_json
 from keras_suite.training.trainer import fit
 
 
@@ -131,7 +132,8 @@ class TranslationApp(App):
         split, pairs = self._pairs(cfg, args)
         strategies = search_strategies(cfg.decode.widths, cfg.decode.alpha)
         print(f"decoding {len(pairs)} {split} pairs with {len(strategies)} searches (alpha {cfg.decode.alpha})")
-        rows, outputs = compare_searches(translator, pairs, strategies, keras.utils.Progbar(len(strategies)))
+        progress = keras.utils.Progbar(len(strategies), verbose=progress_verbosity(cfg.train.verbose))
+        rows, outputs = compare_searches(translator, pairs, strategies, progress)
         print(format_table(rows))
         best = max(rows, key=lambda r: r["bleu"])["search"]
         hyps, refs = translator.token_lists(outputs[best]), translator.token_lists([t for _, t in pairs])
@@ -191,6 +193,11 @@ class TranslationApp(App):
         """Evaluate, then translate a test sentence five ways (beam search, n-best)."""
         source = load_data(cfg)[2][0][0]
         return [("evaluate", {}), ("translate", {"text": source, "beam": 5, "nbest": 5})]
+
+    def headline(self, run):
+        path = run.report("eval", "test")
+        searches = read_json(path)["searches"] if path.is_file() else []
+        return Headline("test exact match", max((row["exact_match"] for row in searches), default=None), 0.99)
 
     def serving(self, cfg, run):
         dc, ecfg = cfg.decode, cfg.export
