@@ -7,8 +7,11 @@ import sys
 import warnings
 from pathlib import Path
 
+from keras_suite.apps import APPS
+from keras_suite.config import describe, split_overrides
 from keras_suite.console import native_stderr_silenced
 from keras_suite.errors import EnvironmentFailure, UserError, environment_failure, shorten
+from keras_suite.files import storage_errors
 
 CONFIG_DIR = Path(__file__).parent / "configs"
 
@@ -31,7 +34,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _commands(app):
-    """The app's commands, what each does and its arguments, for `<app> --help` and `list`."""
+    """The app's commands, what each does and its arguments, for `<app> --help`."""
     width = max(len(name) for name in app.commands)
     lines = []
     for name, command in app.commands.items():
@@ -39,6 +42,27 @@ def _commands(app):
         lines.append(f"  {name:<{width}}  {command.help}")
         if arguments:
             lines.append(f"  {'':<{width}}  {' '.join(arguments)}")
+    lines.append(f"\n`keras-suite {app.name} <command> --help` lists a command's arguments and the config it reads.")
+    return "\n".join(lines)
+
+
+def command_help(app, name):
+    """`keras-suite <app> <command> --help`: what the command does, its arguments (required ones marked, short
+    ones with the config key they set) and every config section with its defaults and accepted values."""
+    command = app.commands[name]
+    usage = [f"{a}={app.hint(a)}" for a in command.required] + [f"[{a}=...]" for a in command.optional]
+    lines = [f"usage: keras-suite {app.name} {name} {' '.join(usage)} [--config FILE ...] [section.key=value ...]",
+             "", command.help]
+    if command.arguments:
+        width = max(len(a) for a in command.arguments)
+        lines += ["", "arguments:"]
+        for argument in command.arguments:
+            what = "required: " + app.hint(argument) if argument in command.required else "optional"
+            if argument in app.aliases:
+                what += f", sets {app.aliases[argument]}"
+            lines.append(f"  {argument:<{width}}  {what}")
+    lines += ["", "config, with its defaults (change with --config FILE or section.key=value):",
+              *describe(app.config_cls)]
     return "\n".join(lines)
 
 
@@ -72,29 +96,30 @@ def _list(apps):
 
 def main(argv=None):
     """Run one command; exit code 0, 2 (bad input), 3 (the machine failed: disk, permissions, memory) or 130
-    (interrupted)."""
+    (interrupted). `list` and `--help` answer without importing TensorFlow."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    warnings.filterwarnings("ignore", message=r".*tf.lite.Interpreter is deprecated.*")
-    with native_stderr_silenced():
-        import tensorflow as tf
-
-        from keras_suite.apps import APPS
-        from keras_suite.config import split_overrides
-        from keras_suite.files import storage_errors
-
-    tf.get_logger().setLevel("ERROR")  # "Assets written to ..." on every SavedModel write
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if len(argv) >= 2 and argv[0] in APPS and argv[1] in APPS.get(argv[0]).commands and {"-h", "--help"} & set(argv):
+        print(command_help(APPS.get(argv[0]), argv[1]))
+        return 0
     parser = _parser(APPS)
     args, extra = parser.parse_known_args(argv)
     for arg in extra:  # key=value pairs given after --config land here
         if arg.startswith("-") or not hasattr(args, "args"):
             parser.error(f"unrecognized argument: {arg}")
         args.args.append(arg)
+    if args.app == "list":
+        _list(APPS)
+        return 0
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    warnings.filterwarnings("ignore", message=r".*tf.lite.Interpreter is deprecated.*")
+    with native_stderr_silenced():
+        import keras  # noqa: F401 - its first import prints native notices too
+        import tensorflow as tf
+
+    tf.get_logger().setLevel("ERROR")  # "Assets written to ..." on every SavedModel write
     app = None
     try:
-        if args.app == "list":
-            _list(APPS)
-            return 0
         if args.app == "demo":
             from keras_suite.tour import tour
 
@@ -102,7 +127,7 @@ def main(argv=None):
             for name in names:
                 APPS.get(name)
             return 1 if any(stop.error for stop in tour(names, args.runs, args.config)) else 0
-        app = APPS.get(args.app)()
+        app = APPS.get(args.app).load()()
         dotted, plain = split_overrides(args.args)
         app.run(args.command, [_resolve_config(args.app, c) for c in args.config], dotted, plain)
         return 0

@@ -27,8 +27,24 @@ STRATEGIES = ("default", "mirrored", "multi_worker")
 PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
 MONITOR_MODES = ("auto", "min", "max")
 MAX_CONFIG_BYTES = 1_000_000
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600}
+MAX_DURATION = 30 * 86_400
 MAX_INT = 2 ** 31 - 1  # every whole number fits TensorFlow's int32, whatever its own bound
 MEMORY_SHARE = 0.8  # of this machine's memory, the most the data a config asks for may take
+
+
+def duration_seconds(value, key):
+    """A duration as seconds: a number of seconds, or a number with a unit: "90s", "10m", "1.5h"."""
+    text = str(value).strip().lower()
+    number, unit = (text[:-1], text[-1]) if text[-1:] in DURATION_UNITS else (text, "s")
+    try:
+        seconds = float(number) * DURATION_UNITS[unit]
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and 0 < seconds <= MAX_DURATION):
+        raise UserError(f"{key} must be a duration such as 90s, 10m or 1.5h (at most 30 days), got "
+                        f"'{shorten(value, 40)}'")
+    return seconds
 
 
 def setting(default=dataclasses.MISSING, *, factory=dataclasses.MISSING, choices=None, ge=None, gt=None, le=None,
@@ -66,6 +82,16 @@ class TrainConfig:
     runs_dir: str = "runs"
     run_name: str | None = None
     verbose: int | str = "auto"
+    time_budget: float | str | None = None  # seconds, or "90s", "10m", "1.5h": sizes epochs and schedule to fit
+
+    def __post_init__(self):
+        self.budget_seconds()  # a malformed budget is refused when the config loads
+        if self.time_budget is not None and self.strategy == "multi_worker":
+            raise UserError("train.time_budget works on one machine; with train.strategy=multi_worker set train.epochs")
+
+    def budget_seconds(self):
+        """train.time_budget in seconds, or None when there is none."""
+        return None if self.time_budget is None else duration_seconds(self.time_budget, "train.time_budget")
 
 
 @dataclasses.dataclass
@@ -284,6 +310,31 @@ def to_dict(cfg):
         return v
 
     return plain(dataclasses.asdict(cfg))
+
+
+def _allowed(checks):
+    """A field's `setting` checks as a short text: `lstm|gru`, `>= 1`, `[0, 1]`."""
+    if "choices" in checks:
+        return "|".join(map(str, checks["choices"]))
+    low = f">= {checks['ge']}" if "ge" in checks else f"> {checks['gt']}" if "gt" in checks else ""
+    high = f"<= {checks['le']}" if "le" in checks else f"< {checks['lt']}" if "lt" in checks else ""
+    return ", ".join(x for x in (low, high) if x)
+
+
+def describe(schema):
+    """The config's sections as lines for `--help`: each key with its default and, where a `setting` states them,
+    the values it accepts."""
+    lines = []
+    defaults = schema()
+    for section in dataclasses.fields(schema):
+        lines.append(f"  {section.name}:")
+        value = getattr(defaults, section.name)
+        for field in dataclasses.fields(value):
+            allowed = _allowed(field.metadata.get("checks", {}))
+            text = yaml.safe_dump(to_dict(value)[field.name], default_flow_style=True, width=10_000).strip()
+            text = text.removesuffix("\n...").strip()
+            lines.append(f"    {field.name} = {text}" + (f"  ({allowed})" if allowed else ""))
+    return lines
 
 
 def memory_bytes():

@@ -59,7 +59,7 @@ def _command(app, command, config_files=(), dotted=None, plain=None):
     """Run one command of `app` in this process; returns (its result, what it printed)."""
     tee = _Tee(sys.stdout)
     with contextlib.redirect_stdout(tee):
-        result = APPS.get(app)().run(command, list(config_files), dict(dotted or {}), dict(plain or {}))
+        result = APPS.get(app).load()().run(command, list(config_files), dict(dotted or {}), dict(plain or {}))
     return result, tee.kept.getvalue()
 
 
@@ -71,7 +71,7 @@ def visit(app, runs, config="demo"):
     try:
         stop.run, _ = _command(app, "train", [CONFIG_DIR / app / f"{config}.yaml"], {"train.runs_dir": str(runs)})
         stop.train_seconds = time.time() - started
-        instance = APPS.get(app)()
+        instance = APPS.get(app).load()()
         cfg = load_config(instance.config_cls, [stop.run.config])
         stop.folder = stop.run.file("examples")
         stop.folder.mkdir(exist_ok=True)

@@ -83,7 +83,6 @@ def test_entry_point_prints_no_traceback(tmp_path):
     assert proc.stderr.strip().splitlines() == ["error: run directory does not exist: /nonexistent"], proc.stderr
 
 
-
 def test_app_help_lists_each_command_with_its_arguments(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["face", "--help"])
@@ -100,3 +99,49 @@ def test_app_help_lists_each_command_with_its_arguments(capsys):
 def test_required_arguments_come_from_the_command_schema(cli, tmp_path, args, message):
     _one_line_error(*cli(*args, f"train.runs_dir={tmp_path}")[::2], message)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_list_and_help_answer_without_tensorflow():
+    """`list`, `--help` and every `<app> <command> --help` run without importing TensorFlow (what makes them
+    answer at once; their speed itself is measured, not asserted)."""
+    script = ("import contextlib, io, sys\n"
+              "from keras_suite.apps import APPS\n"
+              "from keras_suite.cli import main\n"
+              "with contextlib.redirect_stdout(io.StringIO()):\n"
+              "    assert main(['list']) == 0\n"
+              "    for argv in (['--help'], ['face', '--help']):\n"
+              "        try: main(argv)\n"
+              "        except SystemExit as e: assert e.code == 0\n"
+              "    for app in APPS.names():\n"
+              "        for command in APPS.get(app).commands:\n"
+              "            assert main([app, command, '--help']) == 0\n"
+              "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("app, command", [("face", "enroll"), ("char_rnn", "generate"), ("transformer", "export")])
+def test_command_help_lists_its_arguments_and_the_config(cli, app, command):
+    from keras_suite.apps import APPS
+
+    code, out, _ = cli(app, command, "--help")
+    spec = APPS.get(app)
+    assert code == 0 and out.startswith(f"usage: keras-suite {app} {command} run=<run dir> (or run=latest)")
+    assert spec.commands[command].help in out
+    for argument in spec.commands[command].required:
+        assert f"  {argument}" in out and "required: " in out
+    for argument in spec.commands[command].optional:
+        assert any(line.split()[:2] == [argument, "optional,"] or line.split() == [argument, "optional"]
+                   for line in out.splitlines()), argument
+    for section in ("train", "export"):
+        assert f"\n  {section}:\n" in out
+    assert "    epochs = " in out and "(>= 1, <= 100000)" in out
+    assert "    optimizer = adam  (adam|adamw|sgd)" in out
+
+
+def test_command_help_shows_the_app_defaults_and_aliases(cli):
+    code, out, _ = cli("char_rnn", "generate", "--help")
+    assert "  prime        optional, sets generate.prime" in out
+    assert "    cell = lstm  (lstm|gru|simple_rnn)" in out
+    assert "    steps_per_epoch = 250" in out  # the app's train defaults, not the shared ones

@@ -147,3 +147,16 @@ def test_checks_that_tie_fields_together_live_with_the_schema():
     assert load_config(TransformerConfig, [], {"train.lr_schedule": "constant"}).train.lr_schedule == "constant"
     with pytest.raises(UserError, match="train.lr_schedule must be one of cosine, constant, got 'transformer'"):
         load_config(SegmentationConfig, [], {"train.lr_schedule": "transformer"})  # only the transformer has it
+
+
+def test_the_named_choices_are_the_parts_that_exist():
+    """Configs read the names from keras_suite.choices (no TensorFlow); each part's table has exactly those."""
+    from keras_suite import choices, config
+    from keras_suite.data.scenes import KINDS
+    from keras_suite.models import char_rnn, seq2seq
+    from keras_suite.training.trainer import OPTIMIZERS
+
+    assert tuple(char_rnn.CELLS) == choices.CHAR_CELLS
+    assert tuple(seq2seq.CELLS) == choices.SEQ2SEQ_CELLS
+    assert tuple(KINDS) == choices.SCENE_KINDS
+    assert tuple(OPTIMIZERS) == config.OPTIMIZERS

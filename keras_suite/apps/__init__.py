@@ -1,12 +1,15 @@
-"""The task apps. Importing this package registers every app in APPS."""
+"""The task apps. Importing this package registers every app's spec in APPS (no TensorFlow is imported until
+a command loads an implementation with `APPS.get(name).load()`)."""
 
-from keras_suite.apps.base import APPS
-from keras_suite.apps.char_rnn.app import CharRNNApp  # noqa: F401 - registers the app
-from keras_suite.apps.detection.app import DetectionApp  # noqa: F401 - registers the app
-from keras_suite.apps.face.app import FaceApp  # noqa: F401 - registers the app
-from keras_suite.apps.segmentation.app import SegmentationApp  # noqa: F401 - registers the app
-from keras_suite.apps.style.app import StyleApp  # noqa: F401 - registers the app
-from keras_suite.apps.translation.seq2seq import Seq2SeqApp  # noqa: F401 - registers the app
-from keras_suite.apps.translation.transformer import TransformerApp  # noqa: F401 - registers the app
+from keras_suite.apps.char_rnn.config import SPEC as CHAR_RNN
+from keras_suite.apps.detection.config import SPEC as DETECTION
+from keras_suite.apps.face.config import SPEC as FACE
+from keras_suite.apps.segmentation.config import SPEC as SEGMENTATION
+from keras_suite.apps.spec import APPS
+from keras_suite.apps.style.config import SPEC as STYLE
+from keras_suite.apps.translation.config import SEQ2SEQ, TRANSFORMER
+
+for _spec in (CHAR_RNN, DETECTION, FACE, SEGMENTATION, STYLE, SEQ2SEQ, TRANSFORMER):
+    APPS.register(_spec.name)(_spec)
 
 __all__ = ["APPS"]

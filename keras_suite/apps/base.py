@@ -10,39 +10,9 @@ from keras_suite import export as exporting
 from keras_suite.config import load_config
 from keras_suite.errors import UserError, closest
 from keras_suite.files import read_json
-from keras_suite.registry import Registry
 from keras_suite.runs import Run
 from keras_suite.training import multi_worker
 from keras_suite.visuals.images import set_max_pixels
-
-APPS = Registry("app")
-
-HINTS = {"run": "<run dir> (or run=latest)", "resume": "<run dir>", "image": "<path> (a file or a folder of images)",
-         "out": "<folder>", "split": "val|test", "formats": "saved_model,tflite,...", "name": "<export folder name>",
-         "overwrite": "true|false"}
-
-
-@dataclasses.dataclass(frozen=True)
-class Command:
-    """What a command does (`help`) and the plain (undotted) arguments it takes: the `required` ones and the
-    `optional` ones."""
-
-    help: str
-    required: tuple = ()
-    optional: tuple = ()
-
-    @property
-    def arguments(self):
-        return (*self.required, *self.optional)
-
-
-TRAIN = Command("train a model on the configured data (the same train.run_name again resumes it)",
-                optional=("resume",))
-EVALUATE = Command("score a trained run on its test (or val) split", ("run",), ("split",))
-PREDICT = Command("run a trained model on an image or a folder of images; write PNGs", ("run", "image"), ("out",))
-EXPORT = Command("write a SavedModel and TFLite files, each checked against Keras", ("run",),
-                 ("formats", "name", "overwrite"))
-EXPORT_ALIASES = {"formats": "export.formats", "name": "export.name", "overwrite": "export.overwrite"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,8 +44,9 @@ def report_value(run, kind, split, *keys):
 
 
 class App:
-    """A task app. Subclasses set `name`, `description`, `config_cls`, `commands` ({name: Command}) and define
-    the command methods: `method(cfg, args)` where `args` holds the plain (undotted) arguments.
+    """A task app. A subclass sets `spec` (its AppSpec: name, description, config_cls, commands, aliases, hints;
+    copied onto the class) and defines the command methods: `method(cfg, args)` where `args` holds the plain
+    (undotted) arguments.
 
     `run=<dir>` (and `resume=<dir>` for train) start from that run's saved config.yaml; `run=latest` is the
     app's most recently trained run. `aliases` map short plain arguments to dotted config keys
@@ -87,6 +58,7 @@ class App:
     run, and `headline(run) -> Headline`, its quality figure once they ran.
     """
 
+    spec = None
     name = ""
     description = ""
     config_cls = None
@@ -94,6 +66,12 @@ class App:
     aliases = {}
     hints = {}
     training = None  # the Run `train` works in, once it has one (held with Run.lock until the command ends)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "spec" in cls.__dict__:
+            for field in ("name", "description", "config_cls", "commands", "aliases", "hints"):
+                setattr(cls, field, getattr(cls.spec, field))
 
     def run(self, command, config_files, dotted, plain):
         try:
@@ -124,7 +102,7 @@ class App:
                 files.insert(0, plain[key].config)
         for key in spec.required:
             if key not in plain:
-                raise UserError(f"{self.name} {command} needs {key}={self.hints.get(key, HINTS.get(key, '...'))}")
+                raise UserError(f"{self.name} {command} needs {key}={self.spec.hint(key)}")
         if command == "train" and cfg.train.run_name and "resume" not in plain:
             named = Run.named(runs_dir, self.name, cfg.train.run_name)
             if named.config.is_file():  # the same command again continues the named run

@@ -11,11 +11,12 @@ import functools
 import numpy as np
 from PIL import Image, ImageDraw
 
+from keras_suite.choices import SCENE_KINDS
 from keras_suite.metrics.mean_average_precision import box_iou
 
 SHAPE_CLASSES = ("background", "circle", "square", "triangle")
 DIGIT_CLASSES = ("background",) + tuple(str(d) for d in range(10))
-KINDS = {"shapes": SHAPE_CLASSES, "digits": DIGIT_CLASSES}
+KINDS = dict(zip(SCENE_KINDS, (SHAPE_CLASSES, DIGIT_CLASSES)))
 
 
 @functools.lru_cache(maxsize=1)

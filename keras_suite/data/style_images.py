@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from keras_suite.choices import STYLE_CONTENT as CONTENT
 from keras_suite.data.sources import parse_source
 from keras_suite.errors import UserError
 from keras_suite.visuals.images import input_images, read_rgb
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
-CONTENT = ("astronaut", "chelsea", "coffee", "rocket", "china", "flower", "cat", "retina", "immunohistochemistry")
 STYLES = ("starry_night", "brick", "grass", "gravel", "hubble_deep_field", "immunohistochemistry", "colorwheel")
 
 

@@ -10,9 +10,10 @@ import json
 import keras
 import tensorflow as tf
 
+from keras_suite.choices import TOKEN_LEVELS as LEVELS
+
 PAD, UNK, START, END = "", "[UNK]", "[START]", "[END]"
 PAD_ID, UNK_ID, START_ID, END_ID = 0, 1, 2, 3
-LEVELS = ("char", "word")
 
 
 class Tokenizer:

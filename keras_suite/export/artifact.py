@@ -4,10 +4,12 @@ Everything is written into a temporary sibling of the target and renamed into pl
 the parity check passed, so a failed or killed export never leaves a half-written artifact.
 """
 
+import logging
 import os
 import re
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import keras
@@ -18,6 +20,8 @@ from keras_suite.errors import UserError, environment_failure
 from keras_suite.export.formats import EXPORTERS
 from keras_suite.export.parity import ExportError, compare, judge, run_samples
 from keras_suite.files import default_permissions, process_ended, storage_errors, write_json
+
+log = logging.getLogger("keras_suite")
 
 
 def _size(path):
@@ -55,7 +59,10 @@ def export(serving, target, ecfg, metadata):
             probe_reference = np.concatenate([np.asarray(serving.probe[1](s)) for s in serving.samples])
         report = {"samples": len(serving.samples), "formats": {}}
         failures = []
-        for name, exporter in exporters.items():
+        for number, (name, exporter) in enumerate(exporters.items(), 1):
+            log.info("export %d/%d: %s: converting and checking on %d samples ...", number, len(exporters), name,
+                     len(serving.samples))
+            started = time.monotonic()
             path, outputs, ms = exporter(serving, work, ctx)
             probe = outputs.pop("probe", None)
             row = {"file": path.name, "bytes": _size(path), "ms_per_sample": round(ms, 3),
@@ -71,6 +78,8 @@ def export(serving, target, ecfg, metadata):
                       **({"probe_mean_abs_diff": serving.probe_limits.get(name)} if serving.probe else {})}
             failed = judge(row, limits)
             row["passed"], row["limits"] = not failed, limits
+            log.info("export %d/%d: %s: %s in %.1f s", number, len(exporters), name,
+                     "failed the check" if failed else "done", time.monotonic() - started)
             report["formats"][name] = row
             if failed:
                 failures.append(f"{name} ({'; '.join(failed)})")

@@ -1,6 +1,6 @@
 import keras
 
-SCORES = ("bahdanau", "luong")
+from keras_suite.choices import ATTENTION_SCORES as SCORES
 
 
 @keras.saving.register_keras_serializable(package="keras_suite")

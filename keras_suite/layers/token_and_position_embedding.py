@@ -2,10 +2,9 @@ import math
 
 import keras
 
+from keras_suite.choices import POSITIONAL_ENCODINGS as POSITIONAL
 from keras_suite.layers.learned_position_embedding import LearnedPositionEmbedding
 from keras_suite.layers.sinusoidal_position_encoding import SinusoidalPositionEncoding
-
-POSITIONAL = ("sinusoidal", "learned")
 
 
 @keras.saving.register_keras_serializable(package="keras_suite")

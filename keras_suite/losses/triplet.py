@@ -1,7 +1,7 @@
 import keras
 from keras import ops
 
-MINING = ("batch_all", "batch_hard", "semi_hard")
+from keras_suite.choices import TRIPLET_MINING as MINING
 
 
 def pairwise_squared_distances(embeddings):

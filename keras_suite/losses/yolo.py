@@ -2,9 +2,8 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from keras_suite.choices import BOX_LOSSES
 from keras_suite.detection.grid import AnchorGrid, cxcywh_to_xyxy
-
-BOX_LOSSES = ("ciou", "giou")
 
 
 def generalized_iou(a, b):

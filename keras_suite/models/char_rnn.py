@@ -4,7 +4,9 @@ Neural Networks"; Graves, 2013, https://arxiv.org/abs/1308.0850) and its one-ste
 
 import keras
 
-CELLS = {"lstm": (keras.layers.LSTM, 2), "gru": (keras.layers.GRU, 1), "simple_rnn": (keras.layers.SimpleRNN, 1)}
+from keras_suite.choices import CHAR_CELLS
+
+CELLS = dict(zip(CHAR_CELLS, ((keras.layers.LSTM, 2), (keras.layers.GRU, 1), (keras.layers.SimpleRNN, 1))))
 
 
 def build_char_rnn(vocab_size, embedding_dim=64, units=256, layers=2, cell="lstm", dropout=0.0, name="char_rnn"):

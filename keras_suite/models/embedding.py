@@ -3,9 +3,8 @@ L2-normalized onto the unit hypersphere (Schroff et al., 2015, FaceNet, https://
 
 import keras
 
+from keras_suite.choices import EMBEDDING_BACKBONES as BACKBONES
 from keras_suite.layers import InceptionResNetBlock, InvertedResidualBlock
-
-BACKBONES = ("mobilenet", "inception_resnet")
 
 
 def _conv_bn(x, filters, size, strides, name):

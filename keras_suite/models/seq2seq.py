@@ -12,9 +12,10 @@ RNN state carried, so each step costs O(source length), not O(prefix length).
 import keras
 import tensorflow as tf
 
+from keras_suite.choices import SEQ2SEQ_CELLS
 from keras_suite.layers import CrossAttention
 
-CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
+CELLS = dict(zip(SEQ2SEQ_CELLS, (keras.layers.LSTM, keras.layers.GRU)))
 
 
 def build_seq2seq(source_vocab, target_vocab, embedding_dim=64, units=128, cell="lstm", attention="bahdanau",

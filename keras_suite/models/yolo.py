@@ -9,9 +9,9 @@ import math
 import keras
 import numpy as np
 
+from keras_suite.choices import YOLO_BACKBONES as BACKBONES
 from keras_suite.layers import CSPBlock, InvertedResidualBlock
 
-BACKBONES = ("csp", "mobilenet")
 BN_MOMENTUM = 0.97  # as YOLOv5: statistics keep up with the weights in short CPU trainings
 
 

@@ -27,3 +27,24 @@ class TransformerSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
     def get_config(self):
         return {"dim": self.dim, "warmup_steps": self.warmup_steps, "scale": self.scale}
+
+
+@keras.saving.register_keras_serializable(package="keras_suite")
+class ResizableCosineDecay(keras.optimizers.schedules.CosineDecay):
+    """Keras' CosineDecay (with its optional linear warmup) whose decay length can change while training.
+
+    Loshchilov & Hutter, 2017, "SGDR: Stochastic Gradient Descent with Warm Restarts",
+    https://arxiv.org/abs/1608.03983 (the cosine, without restarts). The decay length lives in a variable that
+    the traced training step reads, so `resize` takes effect at the next step: a wall-clock budget sizes the
+    schedule to the steps that fit once it has measured them.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.decay_steps = keras.Variable(float(self.decay_steps), trainable=False, name="decay_steps")
+
+    def resize(self, decay_steps):
+        self.decay_steps.assign(float(max(1, decay_steps)))
+
+    def get_config(self):
+        return {**super().get_config(), "decay_steps": int(self.decay_steps.numpy())}

@@ -10,20 +10,24 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_suite.config import OPTIMIZERS as OPTIMIZER_NAMES
 from keras_suite.config import save_config, to_dict
 from keras_suite.console import progress_verbosity
 from keras_suite.errors import UserError
 from keras_suite.files import write_json, write_text
 from keras_suite.runs import Run
 from keras_suite.training import multi_worker
+from keras_suite.training.budget import TimeBudget, calibrate, now, plan_epochs
 from keras_suite.training.checkpointing import Backup, BestModel, StopOnNonFinite, load_backup, restore
+from keras_suite.training.schedules import ResizableCosineDecay
 
 log = logging.getLogger("keras_suite")
 
-OPTIMIZERS = {"adam": keras.optimizers.Adam, "adamw": keras.optimizers.AdamW, "sgd": keras.optimizers.SGD}
+OPTIMIZERS = dict(zip(OPTIMIZER_NAMES, (keras.optimizers.Adam, keras.optimizers.AdamW, keras.optimizers.SGD)))
 SCORE_WORDS = {"acc", "accuracy", "iou", "dice", "auc", "bleu", "map", "map50", "map75", "match", "tar", "psnr",
                "precision", "recall", "f1"}
 LOSS_WORDS = {"loss", "error", "errors", "perplexity", "bits", "nats", "distance"}
+EPOCH_LIMIT = 100_000  # train.epochs' own bound
 
 
 def configure(train_cfg):
@@ -46,7 +50,7 @@ def make_optimizer(train_cfg, steps_per_epoch):
     total = max(1, train_cfg.epochs * steps_per_epoch)
     warmup = min(train_cfg.warmup_epochs * steps_per_epoch, total - 1)
     if train_cfg.lr_schedule == "cosine":
-        lr = keras.optimizers.schedules.CosineDecay(
+        lr = ResizableCosineDecay(
             0.0 if warmup else lr, total - warmup, alpha=0.01,
             warmup_target=lr if warmup else None, warmup_steps=warmup)
     kwargs = {"learning_rate": lr}
@@ -65,6 +69,14 @@ def monitor_mode(monitor, mode="auto"):
         return mode
     words = set(re.split(r"[^a-z0-9]+", monitor.lower()))
     return "max" if words & SCORE_WORDS and not words & LOSS_WORDS else "min"
+
+
+def _resize_schedule(optimizer, epochs, steps_per_epoch):
+    """Fit a ResizableCosineDecay learning rate (make_optimizer's cosine) to `epochs` epochs; other schedules do not
+    depend on the run's length."""
+    schedule = getattr(optimizer, "_learning_rate", None)  # Keras keeps the schedule object there
+    if isinstance(schedule, ResizableCosineDecay):
+        schedule.resize(epochs * steps_per_epoch - int(schedule.warmup_steps))
 
 
 def _steps(ds, configured):
@@ -87,6 +99,7 @@ def fit(cfg, run, build, train_ds, val_ds, callbacks=(), optimizer=None):
     Returns the trained model.
     """
     tc = cfg.train
+    started = now()
     run = run if isinstance(run, Run) else Run(run)
     mode = monitor_mode(tc.monitor, tc.monitor_mode)
     strategy = configure(tc)
@@ -98,9 +111,21 @@ def fit(cfg, run, build, train_ds, val_ds, callbacks=(), optimizer=None):
         opt = optimizer(steps) if optimizer is not None else make_optimizer(tc, steps)
         model.compile(optimizer=opt, loss=loss, metrics=metrics, jit_compile=tc.jit_compile)
         opt.build(model.trainable_variables)
-    save_config(cfg, run.config)
     state = load_backup(run.backup)
     initial_epoch = state["epoch"] if state else 0
+    val_batches = int(val_ds.cardinality())
+    val_steps = tc.validation_steps
+    if val_steps and val_batches > 0:
+        val_steps = min(val_steps, val_batches)
+    budget = tc.budget_seconds()
+    if budget is not None and not state:  # a resumed run keeps the plan its config.yaml holds
+        train_step, val_step = calibrate(model, train_ds, val_ds)
+        epoch_seconds = steps * train_step + (val_steps or max(val_batches, 0)) * val_step
+        tc.epochs = plan_epochs(budget, now() - started, epoch_seconds, EPOCH_LIMIT)
+        _resize_schedule(opt, tc.epochs, steps)
+        log.info("time budget %s: an epoch of %d steps takes about %.2g s here; planned %d epochs", tc.time_budget,
+                 steps, epoch_seconds, tc.epochs)
+    save_config(cfg, run.config)
     if state:
         with strategy.scope():
             restore(model, run.backup, state)
@@ -120,10 +145,17 @@ def fit(cfg, run, build, train_ds, val_ds, callbacks=(), optimizer=None):
         *([early] if early else []),
         Backup(run.backup, keep={"best": best, "early_stopping": early} if early else {"best": best}, restored=state),
     ]
+    if budget is not None and not state:
+        progress = keras.callbacks.ProgbarLogger()  # fit's own progress display, whose epoch total follows the plan
+
+        def replanned(epochs):
+            tc.epochs = progress.epochs = epochs
+            _resize_schedule(opt, epochs, steps)
+            save_config(cfg, run.config)
+
+        cbs[1 + len(callbacks):1 + len(callbacks)] = [TimeBudget(budget, started, tc.epochs, replanned), progress]
     verbose = progress_verbosity(tc.verbose)
     train_ds = _replay(train_ds, initial_epoch, steps)
-    val_batches = int(val_ds.cardinality())
-    val_steps = min(tc.validation_steps, val_batches) if tc.validation_steps and val_batches > 0 else tc.validation_steps
     start = time.time()
     if tc.strategy == "multi_worker":
         multi_worker.train_loop(model, strategy, train_ds, val_ds, tc.epochs, initial_epoch, steps, val_steps, cbs,

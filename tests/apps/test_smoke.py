@@ -17,7 +17,7 @@ FORMATS = ["saved_model", "tflite"]
 @pytest.mark.parametrize("app", APPS.names())
 def test_every_app_trains_runs_its_examples_and_exports(app, trained, cli, tmp_path):
     run = trained(app)
-    instance = APPS.get(app)()
+    instance = APPS.get(app).load()()
     cfg = load_config(instance.config_cls, [run / "config.yaml"])
     examples = instance.examples(cfg, Run(run), tmp_path)
     assert examples, f"{app} shows no example"

@@ -10,8 +10,8 @@ import tensorflow as tf
 
 from keras_suite import decoding
 from keras_suite import export as exporting
-from keras_suite.apps.base import APPS, EXPORT, EXPORT_ALIASES, TRAIN, App, Command, Headline, report_value
-from keras_suite.apps.char_rnn.config import CharRNNConfig
+from keras_suite.apps.base import App, Headline, report_value
+from keras_suite.apps.char_rnn.config import SPEC
 from keras_suite.console import progress_verbosity
 from keras_suite.data.corpora import load_corpus
 from keras_suite.data.vocabulary import OOV_ID, CharVocabulary
@@ -95,19 +95,8 @@ def _windows(cfg, vocab, text):
     return train_ids, val_ids
 
 
-@APPS.register("char_rnn")
 class CharRNNApp(App):
-    name = "char_rnn"
-    description = "character-level LSTM/GRU language model (perplexity, bits/char; text generation)"
-    config_cls = CharRNNConfig
-    commands = {"train": Command(TRAIN.help, optional=("resume", "corpus")),
-                "evaluate": Command("validation nats/char, perplexity and bits/char of a trained run", ("run",)),
-                "generate": Command("continue a prime with the trained model (greedy, temperature, top-k, top-p)",
-                                    ("run",), ("prime", "length", "temperature", "top_k", "top_p", "seed")),
-                "export": EXPORT}
-    aliases = {"corpus": "data.corpus", "prime": "generate.prime", "length": "generate.length",
-               "temperature": "generate.temperature", "top_k": "generate.top_k", "top_p": "generate.top_p",
-               "seed": "generate.seed", **EXPORT_ALIASES}
+    spec = SPEC
 
     def train(self, cfg, args):
         text = load_corpus(cfg.data.corpus)

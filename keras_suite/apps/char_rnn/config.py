@@ -2,9 +2,10 @@
 
 import dataclasses
 
+from keras_suite.apps.spec import EXPORT, EXPORT_ALIASES, TRAIN, AppSpec, Command
+from keras_suite.choices import CHAR_CELLS
 from keras_suite.config import ExportConfig, TrainConfig, setting
 from keras_suite.errors import UserError
-from keras_suite.models.char_rnn import CELLS
 
 
 @dataclasses.dataclass
@@ -16,7 +17,7 @@ class DataConfig:
 
 @dataclasses.dataclass
 class ModelConfig:
-    cell: str = setting("lstm", choices=tuple(CELLS))
+    cell: str = setting("lstm", choices=CHAR_CELLS)
     embedding_dim: int = setting(64, ge=1, le=65_536)
     units: int = setting(256, ge=1, le=65_536)
     layers: int = setting(2, ge=1, le=64)
@@ -61,3 +62,17 @@ class CharRNNConfig:
     generate: GenerateConfig = dataclasses.field(default_factory=GenerateConfig)
     train: TrainConfig = dataclasses.field(default_factory=_train_defaults)
     export: ExportConfig = dataclasses.field(default_factory=_export_defaults)
+
+
+SPEC = AppSpec(
+    "char_rnn", "character-level LSTM/GRU language model (perplexity, bits/char; text generation)", CharRNNConfig,
+    commands={"train": Command(TRAIN.help, optional=("resume", "corpus")),
+              "evaluate": Command("validation nats/char, perplexity and bits/char of a trained run", ("run",)),
+              "generate": Command("continue a prime with the trained model (greedy, temperature, top-k, top-p)",
+                                  ("run",), ("prime", "length", "temperature", "top_k", "top_p", "seed")),
+              "export": EXPORT},
+    implementation="keras_suite.apps.char_rnn.app:CharRNNApp",
+    aliases={"corpus": "data.corpus", "prime": "generate.prime", "length": "generate.length",
+             "temperature": "generate.temperature", "top_k": "generate.top_k", "top_p": "generate.top_p",
+             "seed": "generate.seed", **EXPORT_ALIASES},
+)

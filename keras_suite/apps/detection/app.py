@@ -9,19 +9,8 @@ import numpy as np
 import tensorflow as tf
 
 from keras_suite import export as exporting
-from keras_suite.apps.base import (
-    APPS,
-    EVALUATE,
-    EXPORT,
-    EXPORT_ALIASES,
-    PREDICT,
-    TRAIN,
-    App,
-    Command,
-    Headline,
-    report_value,
-)
-from keras_suite.apps.detection.config import DetectionConfig
+from keras_suite.apps.base import App, Headline, report_value
+from keras_suite.apps.detection.config import SPEC
 from keras_suite.config import arguments
 from keras_suite.data.detection import augmenter, detection_batches, load_detection
 from keras_suite.detection.anchors import kmeans_anchors, per_scale_anchors
@@ -164,14 +153,8 @@ def match_detections(reference, outputs):
     return {"match_rate": 2 * matched / total if total else None, "matched_iou": worst_iou, "score_diff": score_diff}
 
 
-@APPS.register("detection")
 class DetectionApp(App):
-    name = "detection"
-    description = "YOLO object detection (COCO mAP@0.5 and @[.5:.95]; boxes drawn on PNGs; NMS in the export)"
-    config_cls = DetectionConfig
-    commands = {"train": TRAIN, "evaluate": EVALUATE, "predict": PREDICT, "export": EXPORT,
-                "anchors": Command("k-means (IoU distance) anchors from the training boxes", optional=("k",))}
-    aliases = EXPORT_ALIASES
+    spec = SPEC
 
     def train(self, cfg, args):
         splits = load_data(cfg)

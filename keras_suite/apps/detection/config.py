@@ -2,10 +2,10 @@
 
 import dataclasses
 
+from keras_suite.apps.spec import EVALUATE, EXPORT, EXPORT_ALIASES, PREDICT, TRAIN, AppSpec, Command
+from keras_suite.choices import BOX_LOSSES, YOLO_BACKBONES
 from keras_suite.config import ExportConfig, TrainConfig, check_memory, setting
 from keras_suite.errors import UserError
-from keras_suite.losses.yolo import BOX_LOSSES
-from keras_suite.models.yolo import BACKBONES
 
 SCENE_BYTES_PER_PIXEL = 8  # uint8 scenes, their tf.data copy, and a float32 batch at a time
 
@@ -32,7 +32,7 @@ class DataConfig:
 
 @dataclasses.dataclass
 class ModelConfig:
-    backbone: str = setting("csp", choices=BACKBONES)
+    backbone: str = setting("csp", choices=YOLO_BACKBONES)
     width: int = setting(16, ge=1, le=1024)
     depth: int = setting(1, ge=1, le=16)
     strides: tuple[int, ...] = setting((8, 16, 32), choices=(4, 8, 16, 32))
@@ -107,3 +107,13 @@ class DetectionConfig:
             scenes = d.num_train + d.num_val + d.num_test
             check_memory(scenes * d.image_size ** 2 * SCENE_BYTES_PER_PIXEL, f"{scenes:,} images of {d.image_size} px",
                          "data.num_train or data.image_size")
+
+
+SPEC = AppSpec(
+    "detection", "YOLO object detection (COCO mAP@0.5 and @[.5:.95]; boxes drawn on PNGs; NMS in the export)",
+    DetectionConfig,
+    commands={"train": TRAIN, "evaluate": EVALUATE, "predict": PREDICT, "export": EXPORT,
+              "anchors": Command("k-means (IoU distance) anchors from the training boxes", optional=("k",))},
+    implementation="keras_suite.apps.detection.app:DetectionApp",
+    aliases=EXPORT_ALIASES,
+)

@@ -11,8 +11,8 @@ import numpy as np
 import tensorflow as tf
 
 from keras_suite import export as exporting
-from keras_suite.apps.base import APPS, EVALUATE, EXPORT, EXPORT_ALIASES, TRAIN, App, Command, Headline, report_value
-from keras_suite.apps.face.config import FaceConfig
+from keras_suite.apps.base import App, Headline, report_value
+from keras_suite.apps.face.config import SPEC
 from keras_suite.apps.face.database import FaceDatabase, model_fingerprint
 from keras_suite.config import arguments
 from keras_suite.data.face_pairs import verification_pairs
@@ -118,22 +118,8 @@ def _image_paths(spec):
     return paths
 
 
-@APPS.register("face")
 class FaceApp(App):
-    name = "face"
-    description = "face verification with triplet loss (10-fold pair accuracy, ROC; verify, enroll, identify)"
-    config_cls = FaceConfig
-    commands = {"train": TRAIN, "evaluate": EVALUATE,
-                "verify": Command("are the faces of two photos the same person? (distance, P(same person))",
-                                  ("run", "a", "b")),
-                "enroll": Command("add a person's photos to an enrollment database",
-                                  ("run", "identity", "images", "db")),
-                "identify": Command("the enrolled person nearest to the face of a photo, or unknown",
-                                    ("run", "image", "db")),
-                "export": EXPORT}
-    aliases = EXPORT_ALIASES
-    hints = {"a": "<image>", "b": "<image>", "identity": "<name of the person>", "image": "<image>",
-             "images": "<image paths separated by commas, or a folder>", "db": "<enrollment database file>"}
+    spec = SPEC
 
     def train(self, cfg, args):
         d, tc, vc = cfg.data, cfg.train, cfg.verify

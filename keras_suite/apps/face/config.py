@@ -2,10 +2,10 @@
 
 import dataclasses
 
+from keras_suite.apps.spec import EVALUATE, EXPORT, EXPORT_ALIASES, TRAIN, AppSpec, Command
+from keras_suite.choices import EMBEDDING_BACKBONES, TRIPLET_MINING
 from keras_suite.config import ExportConfig, TrainConfig, check_memory, setting
 from keras_suite.errors import UserError
-from keras_suite.losses.triplet import MINING
-from keras_suite.models.embedding import BACKBONES
 
 FACE_BYTES_PER_PIXEL = 16  # uint8 faces and the float32 copies of the batches being embedded
 
@@ -33,7 +33,7 @@ class DataConfig:
 
 @dataclasses.dataclass
 class ModelConfig:
-    backbone: str = setting("inception_resnet", choices=BACKBONES)
+    backbone: str = setting("inception_resnet", choices=EMBEDDING_BACKBONES)
     dim: int = setting(128, ge=2, le=8192)
     width: int = setting(16, ge=1, le=1024)
     depths: tuple[int, ...] = setting((1, 1, 1, 1), ge=1, le=64)
@@ -47,7 +47,7 @@ class ModelConfig:
 @dataclasses.dataclass
 class LossConfig:
     margin: float = 0.2
-    mining: str = setting("semi_hard", choices=MINING)
+    mining: str = setting("semi_hard", choices=TRIPLET_MINING)
 
 
 @dataclasses.dataclass
@@ -95,3 +95,19 @@ class FaceConfig:
             faces = (d.identities + d.val_identities + d.test_identities) * d.images_per_identity
             check_memory(faces * d.image_size ** 2 * FACE_BYTES_PER_PIXEL, f"{faces:,} synthetic faces of "
                          f"{d.image_size} px", "data.identities or data.images_per_identity")
+
+
+SPEC = AppSpec(
+    "face", "face verification with triplet loss (10-fold pair accuracy, ROC; verify, enroll, identify)", FaceConfig,
+    commands={"train": TRAIN, "evaluate": EVALUATE,
+              "verify": Command("are the faces of two photos the same person? (distance, P(same person))",
+                                ("run", "a", "b")),
+              "enroll": Command("add a person's photos to an enrollment database", ("run", "identity", "images", "db")),
+              "identify": Command("the enrolled person nearest to the face of a photo, or unknown",
+                                  ("run", "image", "db")),
+              "export": EXPORT},
+    implementation="keras_suite.apps.face.app:FaceApp",
+    aliases=EXPORT_ALIASES,
+    hints={"a": "<image>", "b": "<image>", "identity": "<name of the person>", "image": "<image>",
+           "images": "<image paths separated by commas, or a folder>", "db": "<enrollment database file>"},
+)

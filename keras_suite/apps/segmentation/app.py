@@ -8,8 +8,8 @@ import numpy as np
 import tensorflow as tf
 
 from keras_suite import export as exporting
-from keras_suite.apps.base import APPS, EVALUATE, EXPORT, EXPORT_ALIASES, PREDICT, TRAIN, App, Headline, report_value
-from keras_suite.apps.segmentation.config import SegmentationConfig
+from keras_suite.apps.base import App, Headline, report_value
+from keras_suite.apps.segmentation.config import SPEC
 from keras_suite.config import arguments
 from keras_suite.console import progress_verbosity
 from keras_suite.data.segmentation import batches, load_splits
@@ -86,13 +86,8 @@ def _take(ds, n):
     return images.numpy(), masks.numpy()
 
 
-@APPS.register("segmentation")
 class SegmentationApp(App):
-    name = "segmentation"
-    description = "U-Net semantic segmentation (mIoU, Dice; mask + overlay PNGs)"
-    config_cls = SegmentationConfig
-    commands = {"train": TRAIN, "evaluate": EVALUATE, "predict": PREDICT, "export": EXPORT}
-    aliases = EXPORT_ALIASES
+    spec = SPEC
 
     def train(self, cfg, args):
         splits = load_data(cfg)

@@ -2,8 +2,9 @@
 
 import dataclasses
 
+from keras_suite.apps.spec import EVALUATE, EXPORT, EXPORT_ALIASES, PREDICT, TRAIN, AppSpec
+from keras_suite.choices import SCENE_KINDS
 from keras_suite.config import ExportConfig, TrainConfig, check_memory, setting
-from keras_suite.data.scenes import KINDS
 from keras_suite.errors import UserError
 
 ENCODERS = ("unet", "mobilenet_v2")
@@ -14,7 +15,7 @@ SCENE_BYTES_PER_PIXEL = 36  # uint8 image and mask, their float32/int32 copies, 
 @dataclasses.dataclass
 class DataConfig:
     source: str = "synthetic"
-    scene: str = setting("shapes", choices=tuple(KINDS))
+    scene: str = setting("shapes", choices=SCENE_KINDS)
     image_size: int = setting(64, ge=1, le=4096)
     max_pixels: int = setting(50_000_000, ge=1, le=1_000_000_000)  # larger input images are refused before decoding
     num_train: int = 2000
@@ -75,3 +76,11 @@ class SegmentationConfig:
             scenes = d.num_train + d.num_val + d.num_test
             check_memory(scenes * d.image_size ** 2 * SCENE_BYTES_PER_PIXEL,
                          f"{scenes:,} synthetic scenes of {d.image_size} px", "data.num_train or data.image_size")
+
+
+SPEC = AppSpec(
+    "segmentation", "U-Net semantic segmentation (mIoU, Dice; mask + overlay PNGs)", SegmentationConfig,
+    commands={"train": TRAIN, "evaluate": EVALUATE, "predict": PREDICT, "export": EXPORT},
+    implementation="keras_suite.apps.segmentation.app:SegmentationApp",
+    aliases=EXPORT_ALIASES,
+)

@@ -9,8 +9,8 @@ import numpy as np
 import tensorflow as tf
 
 from keras_suite import export as exporting
-from keras_suite.apps.base import APPS, EXPORT, EXPORT_ALIASES, PREDICT, App, Command, Headline
-from keras_suite.apps.style.config import MIN_SIDE, StyleConfig
+from keras_suite.apps.base import App, Headline
+from keras_suite.apps.style.config import MIN_SIDE, SPEC
 from keras_suite.apps.style.optimization import NonFiniteLoss, optimize_image, preserve_colour
 from keras_suite.config import save_config
 from keras_suite.console import progress_verbosity
@@ -95,18 +95,8 @@ def psnr(reference, outputs):
     return {"psnr": float(np.min(np.where(mse > 0, 10 * np.log10(255.0 ** 2 / np.maximum(mse, 1e-12)), 100.0)))}
 
 
-@APPS.register("style")
 class StyleApp(App):
-    name = "style"
-    description = "neural style transfer (Gatys optimization; a feed-forward stylizer that exports to TFLite)"
-    config_cls = StyleConfig
-    commands = {"stylize": Command("optimize one image to the style (Gatys): snapshots, loss curves, the result",
-                                   ("content",), ("style", "out", "steps", "size")),
-                "train": Command("train a feed-forward stylizer for one style on photo crops",
-                                 optional=("style", "resume")),
-                "predict": PREDICT, "export": EXPORT}
-    aliases = {"steps": "stylize.steps", "size": "stylize.size", **EXPORT_ALIASES}
-    hints = {"content": f"<image or built-in name: {', '.join(CONTENT)}>"}
+    spec = SPEC
 
     def stylize(self, cfg, args):
         _style_override(cfg, args)

@@ -2,7 +2,8 @@
 
 import dataclasses
 
-from keras_suite.apps.style.optimization import OPTIMIZERS
+from keras_suite.apps.spec import EXPORT, EXPORT_ALIASES, PREDICT, AppSpec, Command
+from keras_suite.choices import STYLE_CONTENT, STYLE_OPTIMIZERS
 from keras_suite.config import ExportConfig, TrainConfig, check_memory, setting
 
 STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
@@ -31,7 +32,7 @@ class StyleLossConfig:
 class StylizeConfig:
     size: int = setting(256, ge=MIN_SIZE, le=8192)  # the longer side of the result
     steps: int = setting(100, ge=1, le=1_000_000)
-    optimizer: str = setting("lbfgs", choices=OPTIMIZERS)
+    optimizer: str = setting("lbfgs", choices=STYLE_OPTIMIZERS)
     learning_rate: float = 5.0  # adam, in pixel units
     noise: float = 0.0  # std of the noise added to the starting (content) image
     every: int = 25  # intermediate PNG and TensorBoard image period, in steps
@@ -86,3 +87,16 @@ class StyleConfig:
         crops = d.num_train + d.num_val
         check_memory(crops * d.image_size ** 2 * CROP_BYTES_PER_PIXEL, f"{crops:,} training crops of {d.image_size} px",
                      "data.num_train or data.image_size")
+
+
+SPEC = AppSpec(
+    "style", "neural style transfer (Gatys optimization; a feed-forward stylizer that exports to TFLite)", StyleConfig,
+    commands={"stylize": Command("optimize one image to the style (Gatys): snapshots, loss curves, the result",
+                                 ("content",), ("style", "out", "steps", "size")),
+              "train": Command("train a feed-forward stylizer for one style on photo crops",
+                               optional=("style", "resume")),
+              "predict": PREDICT, "export": EXPORT},
+    implementation="keras_suite.apps.style.app:StyleApp",
+    aliases={"steps": "stylize.steps", "size": "stylize.size", **EXPORT_ALIASES},
+    hints={"content": f"<image or built-in name: {', '.join(STYLE_CONTENT)}>"},
+)

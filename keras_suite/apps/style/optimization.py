@@ -10,9 +10,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_suite.choices import STYLE_OPTIMIZERS as OPTIMIZERS
 from keras_suite.errors import UserError
-
-OPTIMIZERS = ("adam", "lbfgs")
 
 
 def preserve_colour(stylized, content):

@@ -16,7 +16,7 @@ import tensorflow as tf
 
 from keras_suite import decoding
 from keras_suite import export as exporting
-from keras_suite.apps.base import EXPORT, EXPORT_ALIASES, TRAIN, App, Command, Headline
+from keras_suite.apps.base import App, Headline
 from keras_suite.apps.translation.config import DECODE_MARGIN
 from keras_suite.apps.translation.monitor import TranslationMonitor
 from keras_suite.apps.translation.report import analyze_errors, compare_searches, format_table, search_strategies
@@ -58,18 +58,6 @@ def _keep_fitting(source_ids, target_ids, d):
 
 
 class TranslationApp(App):
-    commands = {
-        "train": Command(TRAIN.help, optional=("resume", "source")),
-        "evaluate": Command("BLEU and exact match of greedy search and each beam width, in one table", ("run",),
-                            ("split",)),
-        "translate": Command("translate text= or each line of file= (beam, n-best, or sampling)", ("run",),
-                             ("text", "file", "beam", "nbest", "alpha", "temperature", "top_k", "top_p", "seed")),
-        "analyze": Command("blame each wrong output on the search or on the model", ("run",),
-                           ("split", "beam", "alpha")),
-        "export": Command(EXPORT.help, EXPORT.required, (*EXPORT.optional, "beam", "nbest", "alpha"))}
-    aliases = {"source": "data.source", "text": "decode.text", "beam": "decode.beam", "nbest": "decode.nbest",
-               "alpha": "decode.alpha", "temperature": "decode.temperature", "top_k": "decode.top_k",
-               "top_p": "decode.top_p", "seed": "decode.seed", **EXPORT_ALIASES}
 
     def optimizer(self, cfg):
         return None

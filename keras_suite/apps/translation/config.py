@@ -3,12 +3,10 @@ model section."""
 
 import dataclasses
 
+from keras_suite.apps.spec import EXPORT, EXPORT_ALIASES, TRAIN, AppSpec, Command
+from keras_suite.choices import ATTENTION_SCORES, POSITIONAL_ENCODINGS, SEQ2SEQ_CELLS, TOKEN_LEVELS
 from keras_suite.config import LR_SCHEDULES, ExportConfig, TrainConfig, setting
-from keras_suite.data.tokenizer import LEVELS
 from keras_suite.errors import UserError
-from keras_suite.layers.cross_attention import SCORES
-from keras_suite.layers.token_and_position_embedding import POSITIONAL
-from keras_suite.models.seq2seq import CELLS
 
 # Searches may run this many tokens past the longest training target (or data.max_target_length), so the
 # transformer's target position table holds that many more positions.
@@ -18,8 +16,8 @@ DECODE_MARGIN = 8
 @dataclasses.dataclass
 class DataConfig:
     source: str = "dates"
-    level: str = setting("char", choices=LEVELS)
-    target_level: str | None = setting(None, choices=LEVELS)  # None: the same as level
+    level: str = setting("char", choices=TOKEN_LEVELS)
+    target_level: str | None = setting(None, choices=TOKEN_LEVELS)  # None: the same as level
     lowercase: bool = True
     max_vocab: int | None = setting(None, ge=1, le=10_000_000)
     train_examples: int = 20000  # the embedded tasks (dates, numbers)
@@ -60,10 +58,10 @@ def export_defaults():
 
 @dataclasses.dataclass
 class Seq2SeqModelConfig:
-    cell: str = setting("lstm", choices=tuple(CELLS))
+    cell: str = setting("lstm", choices=SEQ2SEQ_CELLS)
     embedding_dim: int = setting(64, ge=1, le=65_536)
     units: int = setting(128, ge=1, le=65_536)
-    attention: str = setting("bahdanau", choices=SCORES)
+    attention: str = setting("bahdanau", choices=ATTENTION_SCORES)
     dropout: float = setting(0.0, lt=1)
 
 
@@ -89,7 +87,7 @@ class TransformerModelConfig:
     heads: int = setting(4, ge=1, le=1024)
     ff_dim: int = setting(512, ge=1, le=262_144)
     dropout: float = setting(0.1, lt=1)
-    positional: str = setting("sinusoidal", choices=POSITIONAL)
+    positional: str = setting("sinusoidal", choices=POSITIONAL_ENCODINGS)
     norm_first: bool = True
     label_smoothing: float = setting(0.1, lt=1)
 
@@ -119,3 +117,22 @@ class TransformerConfig:
     decode: DecodeConfig = dataclasses.field(default_factory=DecodeConfig)
     train: TransformerTrainConfig = dataclasses.field(default_factory=_transformer_train)
     export: ExportConfig = dataclasses.field(default_factory=export_defaults)
+
+
+COMMANDS = {
+    "train": Command(TRAIN.help, optional=("resume", "source")),
+    "evaluate": Command("BLEU and exact match of greedy search and each beam width, in one table", ("run",),
+                        ("split",)),
+    "translate": Command("translate text= or each line of file= (beam, n-best, or sampling)", ("run",),
+                         ("text", "file", "beam", "nbest", "alpha", "temperature", "top_k", "top_p", "seed")),
+    "analyze": Command("blame each wrong output on the search or on the model", ("run",), ("split", "beam", "alpha")),
+    "export": Command(EXPORT.help, EXPORT.required, (*EXPORT.optional, "beam", "nbest", "alpha"))}
+ALIASES = {"source": "data.source", "text": "decode.text", "beam": "decode.beam", "nbest": "decode.nbest",
+           "alpha": "decode.alpha", "temperature": "decode.temperature", "top_k": "decode.top_k",
+           "top_p": "decode.top_p", "seed": "decode.seed", **EXPORT_ALIASES}
+SEQ2SEQ = AppSpec(
+    "seq2seq", "encoder-decoder with attention (beam search, BLEU, error analysis; dates -> ISO by default)",
+    Seq2SeqConfig, COMMANDS, "keras_suite.apps.translation.seq2seq:Seq2SeqApp", ALIASES)
+TRANSFORMER = AppSpec(
+    "transformer", "encoder-decoder transformer (cached beam search, BLEU; dates -> ISO by default)",
+    TransformerConfig, COMMANDS, "keras_suite.apps.translation.transformer:TransformerApp", ALIASES)

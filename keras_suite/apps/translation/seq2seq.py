@@ -5,19 +5,15 @@ import dataclasses
 
 import keras
 
-from keras_suite.apps.base import APPS
 from keras_suite.apps.translation.base import TranslationApp
-from keras_suite.apps.translation.config import Seq2SeqConfig
+from keras_suite.apps.translation.config import SEQ2SEQ
 from keras_suite.data.tokenizer import PAD_ID
 from keras_suite.metrics import MaskedAccuracy
 from keras_suite.models.seq2seq import IncrementalSeq2Seq, attention_model, build_seq2seq
 
 
-@APPS.register("seq2seq")
 class Seq2SeqApp(TranslationApp):
-    name = "seq2seq"
-    description = "encoder-decoder with attention (beam search, BLEU, error analysis; dates -> ISO by default)"
-    config_cls = Seq2SeqConfig
+    spec = SEQ2SEQ
 
     def build(self, cfg, vocab):
         model = build_seq2seq(vocab["source"].size, vocab["target"].size, **dataclasses.asdict(cfg.model))

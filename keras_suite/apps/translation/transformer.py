@@ -5,20 +5,16 @@ import dataclasses
 
 import keras
 
-from keras_suite.apps.base import APPS
 from keras_suite.apps.translation.base import TranslationApp
-from keras_suite.apps.translation.config import DECODE_MARGIN, TransformerConfig
+from keras_suite.apps.translation.config import DECODE_MARGIN, TRANSFORMER
 from keras_suite.losses import MaskedSparseCrossentropy
 from keras_suite.metrics import MaskedAccuracy
 from keras_suite.models.transformer import IncrementalTransformer, attention_model, build_transformer
 from keras_suite.training.schedules import TransformerSchedule
 
 
-@APPS.register("transformer")
 class TransformerApp(TranslationApp):
-    name = "transformer"
-    description = "encoder-decoder transformer (cached beam search, BLEU; dates -> ISO by default)"
-    config_cls = TransformerConfig
+    spec = TRANSFORMER
 
     def build(self, cfg, vocab):
         settings = dataclasses.asdict(cfg.model)
