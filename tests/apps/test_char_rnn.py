@@ -29,6 +29,12 @@ def test_train_writes_vocab_samples_and_metrics(char_run):
     assert {p.parent.name for p in (char_run / "logs").rglob("events.out.tfevents*")} >= {"train", "samples"}
 
 
+def test_text_previews_follow_preview_every(cli, tmp_path):
+    code, _, _ = cli("char_rnn", "train", "--config", "tiny", "train.epochs=3", "train.preview_every=2",
+                     f"train.runs_dir={tmp_path}", "train.run_name=r")
+    assert code == 0 and sorted(p.name for p in (tmp_path / "char_rnn" / "r" / "samples").iterdir()) == ["epoch002.txt"]
+
+
 def test_generate_is_deterministic_and_greedy_at_temperature_zero(cli, char_run):
     args = ("char_rnn", "generate", f"run={char_run}", "prime=Ma", "length=25")
     code, first, _ = cli(*args, "seed=3")

@@ -64,16 +64,20 @@ def generate_text(step_model, vocab, prime, length, strategy, seed=0, chunk=CHUN
 
 
 class TextSamples(keras.callbacks.Callback):
-    """Each epoch: sample text at several temperatures into TensorBoard (text plugin) and samples/*.txt."""
+    """Every `every` epochs: sample text at several temperatures into TensorBoard (text plugin) and
+    samples/*.txt."""
 
-    def __init__(self, vocab, gcfg, run):
+    def __init__(self, vocab, gcfg, run, every=1):
         super().__init__()
         self.vocab = vocab
         self.g = gcfg
+        self.every = max(1, every)
         self.out = run.file(SAMPLES)
         self.writer = tf.summary.create_file_writer(str(run.log_dir(SAMPLES)))
 
     def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every:
+            return
         step = build_step_model(self.model)
         parts = []
         for temperature in self.g.preview_temperatures:
@@ -110,7 +114,7 @@ class CharRNNApp(App):
         tc = cfg.train
         train_ds = window_dataset(train_ids, cfg.data.seq_length, tc.batch_size, training=True, seed=tc.seed)
         val_ds = window_dataset(val_ids, cfg.data.seq_length, tc.batch_size)
-        fit(cfg, run, lambda: build(cfg, vocab.size), train_ds, val_ds, [TextSamples(vocab, cfg.generate, run)])
+        fit(cfg, run, lambda: build(cfg, vocab.size), train_ds, val_ds, [TextSamples(vocab, cfg.generate, run, tc.preview_every)])
         print(f"done: model {run.model}, samples {run.file(SAMPLES)}; tensorboard --logdir {run.path.parent}")
         return run
 
