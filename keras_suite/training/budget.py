@@ -50,10 +50,11 @@ def plan_epochs(budget, spent, epoch_seconds, most, least=1):
 
 
 class TimeBudget(keras.callbacks.Callback):
-    """Ends training when the planned epochs are done. After each epoch it plans again from the measured epoch time
-    (the first epoch, which traces and warms up previews and monitors, counts only until later ones are measured):
-    the plan moves within [epochs done, the calibrated plan]; `on_plan(epochs)` re-sizes the learning-rate
-    schedule, shows the new total and records it (the run's config keeps the plan, for resuming)."""
+    """Ends training when the planned epochs are done. From the second epoch on it plans again after each epoch
+    from the measured epoch time (the first epoch, which also traces previews and monitors, does not set the pace;
+    it only stops training when the budget is already spent): the plan moves within [epochs done, the calibrated
+    plan]; `on_plan(epochs)` re-sizes the learning-rate schedule, shows the new total and records it (the run's
+    config keeps the plan, for resuming)."""
 
     def __init__(self, budget, started, epochs, on_plan=None):
         super().__init__()
@@ -67,9 +68,13 @@ class TimeBudget(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         done = epoch + 1
         self.durations.append(CLOCK() - self.epoch_started)
-        later = self.durations[1:] or self.durations
-        per_epoch = sum(later) / len(later)
-        fits = done + plan_epochs(self.budget, CLOCK() - self.started, per_epoch, self.most - done, least=0)
+        spent = CLOCK() - self.started
+        later = self.durations[1:]
+        if later:
+            per_epoch = sum(later) / len(later)
+            fits = done + plan_epochs(self.budget, spent, per_epoch, self.most - done, least=0)
+        else:
+            per_epoch, fits = self.durations[0], done if spent >= self.budget else self.epochs
         if fits != self.epochs:
             log.info("time budget: an epoch takes %.1f s here; training ends after epoch %d", per_epoch, fits)
             self.epochs = fits
