@@ -99,8 +99,9 @@ def main(argv=None):
     (interrupted). `list` and `--help` answer without importing TensorFlow."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     argv = sys.argv[1:] if argv is None else list(argv)
-    if len(argv) >= 2 and argv[0] in APPS and argv[1] in APPS.get(argv[0]).commands and {"-h", "--help"} & set(argv):
-        print(command_help(APPS.get(argv[0]), argv[1]))
+    spec = APPS.get(argv[0]) if argv and argv[0] in APPS else None
+    if spec is not None and len(argv) >= 2 and argv[1] in spec.commands and {"-h", "--help"} & set(argv):
+        print(command_help(spec, argv[1]))
         return 0
     parser = _parser(APPS)
     args, extra = parser.parse_known_args(argv)

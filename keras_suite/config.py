@@ -27,6 +27,7 @@ STRATEGIES = ("default", "mirrored", "multi_worker")
 PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
 MONITOR_MODES = ("auto", "min", "max")
 MAX_CONFIG_BYTES = 1_000_000
+MAX_EPOCHS = 100_000
 DURATION_UNITS = {"s": 1, "m": 60, "h": 3600}
 MAX_DURATION = 30 * 86_400
 MAX_INT = 2 ** 31 - 1  # every whole number fits TensorFlow's int32, whatever its own bound
@@ -61,7 +62,7 @@ def setting(default=dataclasses.MISSING, *, factory=dataclasses.MISSING, choices
 class TrainConfig:
     """Settings shared by every app's trainer."""
 
-    epochs: int = setting(20, ge=1, le=100_000)
+    epochs: int = setting(20, ge=1, le=MAX_EPOCHS)
     batch_size: int = setting(32, ge=1, le=65_536)
     steps_per_epoch: int | None = setting(None, ge=1)
     validation_steps: int | None = setting(None, ge=1)
@@ -329,9 +330,10 @@ def describe(schema):
     for section in dataclasses.fields(schema):
         lines.append(f"  {section.name}:")
         value = getattr(defaults, section.name)
+        plain = to_dict(value)
         for field in dataclasses.fields(value):
             allowed = _allowed(field.metadata.get("checks", {}))
-            text = yaml.safe_dump(to_dict(value)[field.name], default_flow_style=True, width=10_000).strip()
+            text = yaml.safe_dump(plain[field.name], default_flow_style=True, width=10_000).strip()
             text = text.removesuffix("\n...").strip()
             lines.append(f"    {field.name} = {text}" + (f"  ({allowed})" if allowed else ""))
     return lines

@@ -16,7 +16,7 @@ from keras_suite.metrics.mean_average_precision import box_iou
 
 SHAPE_CLASSES = ("background", "circle", "square", "triangle")
 DIGIT_CLASSES = ("background",) + tuple(str(d) for d in range(10))
-KINDS = dict(zip(SCENE_KINDS, (SHAPE_CLASSES, DIGIT_CLASSES)))
+KINDS = dict(zip(SCENE_KINDS, (SHAPE_CLASSES, DIGIT_CLASSES), strict=True))
 
 
 @functools.lru_cache(maxsize=1)

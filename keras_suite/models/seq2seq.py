@@ -15,7 +15,7 @@ import tensorflow as tf
 from keras_suite.choices import SEQ2SEQ_CELLS
 from keras_suite.layers import CrossAttention
 
-CELLS = dict(zip(SEQ2SEQ_CELLS, (keras.layers.LSTM, keras.layers.GRU)))
+CELLS = dict(zip(SEQ2SEQ_CELLS, (keras.layers.LSTM, keras.layers.GRU), strict=True))
 
 
 def build_seq2seq(source_vocab, target_vocab, embedding_dim=64, units=128, cell="lstm", attention="bahdanau",

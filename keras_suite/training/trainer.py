@@ -10,8 +10,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_suite.config import MAX_EPOCHS, save_config, to_dict
 from keras_suite.config import OPTIMIZERS as OPTIMIZER_NAMES
-from keras_suite.config import save_config, to_dict
 from keras_suite.console import progress_verbosity
 from keras_suite.errors import UserError
 from keras_suite.files import write_json, write_text
@@ -23,11 +23,11 @@ from keras_suite.training.schedules import ResizableCosineDecay
 
 log = logging.getLogger("keras_suite")
 
-OPTIMIZERS = dict(zip(OPTIMIZER_NAMES, (keras.optimizers.Adam, keras.optimizers.AdamW, keras.optimizers.SGD)))
+OPTIMIZERS = dict(zip(OPTIMIZER_NAMES, (keras.optimizers.Adam, keras.optimizers.AdamW, keras.optimizers.SGD),
+                      strict=True))
 SCORE_WORDS = {"acc", "accuracy", "iou", "dice", "auc", "bleu", "map", "map50", "map75", "match", "tar", "psnr",
                "precision", "recall", "f1"}
 LOSS_WORDS = {"loss", "error", "errors", "perplexity", "bits", "nats", "distance"}
-EPOCH_LIMIT = 100_000  # train.epochs' own bound
 
 
 def configure(train_cfg):
@@ -117,11 +117,11 @@ def fit(cfg, run, build, train_ds, val_ds, callbacks=(), optimizer=None):
     val_steps = tc.validation_steps
     if val_steps and val_batches > 0:
         val_steps = min(val_steps, val_batches)
-    budget = tc.budget_seconds()
-    if budget is not None and not state:  # a resumed run keeps the plan its config.yaml holds
+    budget = None if state else tc.budget_seconds()  # a resumed run keeps the plan its config.yaml holds
+    if budget is not None:
         train_step, val_step = calibrate(model, train_ds, val_ds)
         epoch_seconds = steps * train_step + (val_steps or max(val_batches, 0)) * val_step
-        tc.epochs = plan_epochs(budget, now() - started, epoch_seconds, EPOCH_LIMIT)
+        tc.epochs = plan_epochs(budget, now() - started, epoch_seconds, MAX_EPOCHS)
         _resize_schedule(opt, tc.epochs, steps)
         log.info("time budget %s: an epoch of %d steps takes about %.2g s here; planned %d epochs", tc.time_budget,
                  steps, epoch_seconds, tc.epochs)
@@ -136,16 +136,8 @@ def fit(cfg, run, build, train_ds, val_ds, callbacks=(), optimizer=None):
     early = None
     if tc.early_stopping_patience > 0:
         early = keras.callbacks.EarlyStopping(monitor=tc.monitor, patience=tc.early_stopping_patience, mode=mode)
-    cbs = [
-        stop,
-        *callbacks,  # before the loggers, so metrics an app's callback adds (val_bleu) are logged and monitored
-        best,
-        keras.callbacks.CSVLogger(str(run.history), append=True),
-        keras.callbacks.TensorBoard(str(run.logs), write_graph=False),
-        *([early] if early else []),
-        Backup(run.backup, keep={"best": best, "early_stopping": early} if early else {"best": best}, restored=state),
-    ]
-    if budget is not None and not state:
+    budgeting = []
+    if budget is not None:
         progress = keras.callbacks.ProgbarLogger()  # fit's own progress display, whose epoch total follows the plan
 
         def replanned(epochs):
@@ -153,7 +145,17 @@ def fit(cfg, run, build, train_ds, val_ds, callbacks=(), optimizer=None):
             _resize_schedule(opt, epochs, steps)
             save_config(cfg, run.config)
 
-        cbs[1 + len(callbacks):1 + len(callbacks)] = [TimeBudget(budget, started, tc.epochs, replanned), progress]
+        budgeting = [TimeBudget(budget, started, tc.epochs, replanned), progress]
+    cbs = [
+        stop,
+        *callbacks,  # before the loggers, so metrics an app's callback adds (val_bleu) are logged and monitored
+        *budgeting,  # after them: an epoch's time includes their work
+        best,
+        keras.callbacks.CSVLogger(str(run.history), append=True),
+        keras.callbacks.TensorBoard(str(run.logs), write_graph=False),
+        *([early] if early else []),
+        Backup(run.backup, keep={"best": best, "early_stopping": early} if early else {"best": best}, restored=state),
+    ]
     verbose = progress_verbosity(tc.verbose)
     train_ds = _replay(train_ds, initial_epoch, steps)
     start = time.time()

@@ -114,7 +114,8 @@ class CharRNNApp(App):
         tc = cfg.train
         train_ds = window_dataset(train_ids, cfg.data.seq_length, tc.batch_size, training=True, seed=tc.seed)
         val_ds = window_dataset(val_ids, cfg.data.seq_length, tc.batch_size)
-        fit(cfg, run, lambda: build(cfg, vocab.size), train_ds, val_ds, [TextSamples(vocab, cfg.generate, run, tc.preview_every)])
+        samples = TextSamples(vocab, cfg.generate, run, tc.preview_every)
+        fit(cfg, run, lambda: build(cfg, vocab.size), train_ds, val_ds, [samples])
         print(f"done: model {run.model}, samples {run.file(SAMPLES)}; tensorboard --logdir {run.path.parent}")
         return run
 
