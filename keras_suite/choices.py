@@ -4,7 +4,8 @@ They live here, apart from the parts themselves (which import TensorFlow), so th
 `--help` load in a fraction of a second; each part imports its names from here and checks against them.
 """
 
-CHAR_CELLS = ("lstm", "gru", "simple_rnn")
+CHAR_RNN_CELLS = ("lstm", "gru", "simple_rnn")
+CHAR_CELLS = (*CHAR_RNN_CELLS, "transformer")
 SEQ2SEQ_CELLS = ("lstm", "gru")
 YOLO_BACKBONES = ("csp", "mobilenet")
 EMBEDDING_BACKBONES = ("mobilenet", "inception_resnet")

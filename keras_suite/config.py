@@ -71,6 +71,7 @@ class TrainConfig:
     lr_schedule: str = setting("cosine", choices=LR_SCHEDULES)
     warmup_epochs: int = 0
     weight_decay: float = 0.0
+    beta_2: float = setting(0.999, gt=0, lt=1)  # Adam and AdamW: the decay of the squared-gradient average
     clipnorm: float | None = None
     strategy: str = setting("default", choices=STRATEGIES)
     jit_compile: bool = False

@@ -143,5 +143,5 @@ def test_command_help_lists_its_arguments_and_the_config(cli, app, command):
 def test_command_help_shows_the_app_defaults_and_aliases(cli):
     code, out, _ = cli("char_rnn", "generate", "--help")
     assert "  prime        optional, sets generate.prime" in out
-    assert "    cell = lstm  (lstm|gru|simple_rnn)" in out
+    assert "    cell = lstm  (lstm|gru|simple_rnn|transformer)" in out
     assert "    steps_per_epoch = 250" in out  # the app's train defaults, not the shared ones

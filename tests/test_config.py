@@ -156,7 +156,7 @@ def test_the_named_choices_are_the_parts_that_exist():
     from keras_suite.models import char_rnn, seq2seq
     from keras_suite.training.trainer import OPTIMIZERS
 
-    assert tuple(char_rnn.CELLS) == choices.CHAR_CELLS
+    assert (*char_rnn.CELLS, "transformer") == choices.CHAR_CELLS  # the transformer: models/char_transformer.py
     assert tuple(seq2seq.CELLS) == choices.SEQ2SEQ_CELLS
     assert tuple(KINDS) == choices.SCENE_KINDS
     assert tuple(OPTIMIZERS) == config.OPTIMIZERS

@@ -23,9 +23,23 @@ def window_arrays(ids, length):
 
 
 def window_dataset(ids, length, batch_size, training=False, seed=0):
-    """Batched (inputs, targets) windows; shuffled when training; prefetched."""
-    inputs, targets = window_arrays(np.asarray(ids, np.int32), length)
-    ds = tf.data.Dataset.from_tensor_slices((inputs, targets))
-    if training:
-        ds = ds.shuffle(min(len(inputs), 20000), seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size, drop_remainder=training).prefetch(tf.data.AUTOTUNE)
+    """Batched (inputs, targets) windows of `length` ids, targets shifted by one; prefetched.
+
+    Evaluation walks the consecutive windows. Training draws windows at random offsets, as nanoGPT samples its
+    batches: every character is seen at every position of a window, and passes do not repeat the same windows
+    (deterministic for a seed: a resumed run draws what an uninterrupted one would). A training pass holds as many
+    windows as the consecutive split has.
+    """
+    ids = np.asarray(ids, np.int32)
+    inputs, targets = window_arrays(ids, length)
+    if not training:
+        return tf.data.Dataset.from_tensor_slices((inputs, targets)).batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    text, offsets = tf.constant(ids), tf.range(length + 1, dtype=tf.int64)
+    starts = len(ids) - length  # the offsets with length + 1 ids from them on
+
+    def windows(draws):
+        rows = tf.gather(text, tf.math.floormod(draws, starts)[:, None] + offsets)
+        return rows[:, :-1], rows[:, 1:]
+
+    draws = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(batch_size)
+    return draws.take(max(1, len(inputs) // batch_size)).map(windows).prefetch(tf.data.AUTOTUNE)

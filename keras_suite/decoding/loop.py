@@ -29,7 +29,7 @@ def decode(next_fn, start_tokens, state, length, strategy, seed=(0, 0), end_toke
     columns = tf.range(length)[None, :]
     for t in tf.range(length):
         logits, state = next_fn(tokens, state)
-        step_seed = tf.random.experimental.stateless_fold_in(seed, t + first_step if first_step else t)
+        step_seed = tf.random.experimental.stateless_fold_in(seed, t + first_step)
         tokens, search = strategy.step(logits, search, step_seed, end_token)
         if strategy.reorders:
             written = tf.gather(written, search["parents"])

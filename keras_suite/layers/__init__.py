@@ -1,6 +1,7 @@
 """Reusable Keras layers, one concept per file."""
 
 from keras_suite.layers.cached_multi_head_attention import CachedMultiHeadAttention
+from keras_suite.layers.causal_transformer_block import CausalTransformerBlock
 from keras_suite.layers.conv_block import ConvBlock
 from keras_suite.layers.cross_attention import CrossAttention
 from keras_suite.layers.csp_block import CSPBlock
@@ -15,7 +16,7 @@ from keras_suite.layers.transformer_decoder_block import TransformerDecoderBlock
 from keras_suite.layers.transformer_encoder_block import TransformerEncoderBlock
 from keras_suite.layers.up_block import UpBlock
 
-__all__ = ["CachedMultiHeadAttention", "ConvBlock", "CrossAttention", "CSPBlock", "DownBlock", "InceptionResNetBlock",
-           "InvertedResidualBlock", "LearnedPositionEmbedding", "ResizeConv2D",
-           "SinusoidalPositionEncoding",
-           "TokenAndPositionEmbedding", "TransformerDecoderBlock", "TransformerEncoderBlock", "UpBlock"]
+__all__ = ["CachedMultiHeadAttention", "CausalTransformerBlock", "ConvBlock", "CrossAttention", "CSPBlock",
+           "DownBlock", "InceptionResNetBlock", "InvertedResidualBlock", "LearnedPositionEmbedding", "ResizeConv2D",
+           "SinusoidalPositionEncoding", "TokenAndPositionEmbedding", "TransformerDecoderBlock",
+           "TransformerEncoderBlock", "UpBlock"]

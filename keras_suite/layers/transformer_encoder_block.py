@@ -1,6 +1,8 @@
 import keras
 from keras import ops
 
+from keras_suite.layers.cached_multi_head_attention import CachedMultiHeadAttention
+
 
 @keras.saving.register_keras_serializable(package="keras_suite")
 class TransformerEncoderBlock(keras.layers.Layer):
@@ -16,15 +18,17 @@ class TransformerEncoderBlock(keras.layers.Layer):
         ff_dim: hidden size of the feed-forward network.
         dropout: dropout after attention, feed-forward and on attention weights.
         norm_first: pre-norm (True) or post-norm (False).
+        activation: of the feed-forward network's hidden layer (the paper's "relu"; GPT's "gelu").
 
     Example:
     >>> TransformerEncoderBlock(4, 64)(keras.ops.zeros((2, 7, 32)), keras.ops.ones((2, 7), "bool")).shape
     (2, 7, 32)
     """
 
-    def __init__(self, num_heads, ff_dim, dropout=0.1, norm_first=True, **kwargs):
+    def __init__(self, num_heads, ff_dim, dropout=0.1, norm_first=True, activation="relu", **kwargs):
         super().__init__(**kwargs)
         self.num_heads, self.ff_dim, self.dropout, self.norm_first = num_heads, ff_dim, dropout, norm_first
+        self.activation = activation
 
     def build(self, x_shape):
         input_shape = x_shape
@@ -32,10 +36,10 @@ class TransformerEncoderBlock(keras.layers.Layer):
         if dim % self.num_heads:
             raise ValueError(f"model size {dim} does not divide into {self.num_heads} heads")
         policy = self.dtype_policy
-        self.attention = keras.layers.MultiHeadAttention(self.num_heads, dim // self.num_heads, dropout=self.dropout,
-                                                         dtype=policy, name="self_attention")
+        self.attention = CachedMultiHeadAttention(self.num_heads, dim // self.num_heads, dropout=self.dropout,
+                                                  dtype=policy, name="self_attention")
         self.attention.build(input_shape, input_shape)
-        self.ff_in = keras.layers.Dense(self.ff_dim, activation="relu", dtype=policy, name="ff_in")
+        self.ff_in = keras.layers.Dense(self.ff_dim, activation=self.activation, dtype=policy, name="ff_in")
         self.ff_in.build(input_shape)
         self.ff_out = keras.layers.Dense(dim, dtype=policy, name="ff_out")
         self.ff_out.build((*input_shape[:-1], self.ff_dim))
@@ -49,15 +53,18 @@ class TransformerEncoderBlock(keras.layers.Layer):
             return x + self.drop(sublayer(norm(x)), training=training)
         return norm(x + self.drop(sublayer(x), training=training))
 
+    def _feed_forward(self, x, training):
+        return self._residual(x, self.norms[1], lambda h: self.ff_out(self.ff_in(h)), training)
+
     def call(self, x, padding_mask=None, training=None):
         attention_mask = None if padding_mask is None else ops.expand_dims(ops.cast(padding_mask, "bool"), 1)
         x = self._residual(x, self.norms[0], lambda h: self.attention(h, h, attention_mask=attention_mask,
                                                                        training=training), training)
-        return self._residual(x, self.norms[1], lambda h: self.ff_out(self.ff_in(h)), training)
+        return self._feed_forward(x, training)
 
     def compute_output_shape(self, x_shape, padding_mask_shape=None):
         return x_shape
 
     def get_config(self):
         return {**super().get_config(), "num_heads": self.num_heads, "ff_dim": self.ff_dim, "dropout": self.dropout,
-                "norm_first": self.norm_first}
+                "norm_first": self.norm_first, "activation": self.activation}

@@ -4,9 +4,10 @@ Neural Networks"; Graves, 2013, https://arxiv.org/abs/1308.0850) and its one-ste
 
 import keras
 
-from keras_suite.choices import CHAR_CELLS
+from keras_suite.choices import CHAR_RNN_CELLS
 
-CELLS = dict(zip(CHAR_CELLS, ((keras.layers.LSTM, 2), (keras.layers.GRU, 1), (keras.layers.SimpleRNN, 1)), strict=True))
+CELLS = dict(zip(CHAR_RNN_CELLS, ((keras.layers.LSTM, 2), (keras.layers.GRU, 1), (keras.layers.SimpleRNN, 1)),
+                 strict=True))
 
 
 def build_char_rnn(vocab_size, embedding_dim=64, units=256, layers=2, cell="lstm", dropout=0.0, name="char_rnn"):

@@ -82,3 +82,17 @@ class TimeBudget(keras.callbacks.Callback):
                 self.on_plan(fits)
         if done >= self.epochs:
             self.model.stop_training = True
+
+
+class WallClock(keras.callbacks.Callback):
+    """Adds `wall_seconds` to each epoch's logs: real seconds since `started` (`time.monotonic()` when training
+    began, building and calibration included; a resumed run goes on from `offset`, the time its history already
+    holds), so curves can be read against time."""
+
+    def __init__(self, started, offset=0.0):
+        super().__init__()
+        self.started, self.offset = started, offset
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["wall_seconds"] = round(self.offset + time.monotonic() - self.started, 3)

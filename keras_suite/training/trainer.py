@@ -17,7 +17,7 @@ from keras_suite.errors import UserError
 from keras_suite.files import write_json, write_text
 from keras_suite.runs import Run
 from keras_suite.training import multi_worker
-from keras_suite.training.budget import TimeBudget, calibrate, now, plan_epochs
+from keras_suite.training.budget import TimeBudget, WallClock, calibrate, now, plan_epochs
 from keras_suite.training.checkpointing import Backup, BestModel, StopOnNonFinite, load_backup, restore
 from keras_suite.training.schedules import ResizableCosineDecay
 
@@ -56,6 +56,8 @@ def make_optimizer(train_cfg, steps_per_epoch):
     kwargs = {"learning_rate": lr}
     if train_cfg.clipnorm:
         kwargs["clipnorm"] = train_cfg.clipnorm
+    if train_cfg.optimizer in ("adam", "adamw"):
+        kwargs["beta_2"] = train_cfg.beta_2
     if train_cfg.optimizer == "adamw":
         kwargs["weight_decay"] = train_cfg.weight_decay
     return OPTIMIZERS[train_cfg.optimizer](**kwargs)
@@ -99,7 +101,7 @@ def fit(cfg, run, build, train_ds, val_ds, callbacks=(), optimizer=None):
     Returns the trained model.
     """
     tc = cfg.train
-    started = now()
+    started, wall_started = now(), time.monotonic()
     run = run if isinstance(run, Run) else Run(run)
     mode = monitor_mode(tc.monitor, tc.monitor_mode)
     strategy = configure(tc)
@@ -131,6 +133,7 @@ def fit(cfg, run, build, train_ds, val_ds, callbacks=(), optimizer=None):
             restore(model, run.backup, state)
         print(f"resuming after epoch {initial_epoch} from {run.backup}")
     _keep_history(run.history, initial_epoch)
+    clock = WallClock(wall_started, _seconds_so_far(run.history) if state else 0.0)
     stop = StopOnNonFinite(steps)
     best = BestModel(run.best, tc.monitor, mode)
     early = None
@@ -150,6 +153,7 @@ def fit(cfg, run, build, train_ds, val_ds, callbacks=(), optimizer=None):
         stop,
         *callbacks,  # before the loggers, so metrics an app's callback adds (val_bleu) are logged and monitored
         *budgeting,  # after them: an epoch's time includes their work
+        clock,
         best,
         keras.callbacks.CSVLogger(str(run.history), append=True),
         keras.callbacks.TensorBoard(str(run.logs), write_graph=False),
@@ -206,6 +210,11 @@ def _keep_history(path, epochs):
                         and int(line.split(",", 1)[0]) < epochs]
     if len(kept) < len(lines):
         write_text(path, "".join(kept))
+
+
+def _seconds_so_far(path):
+    """The `wall_seconds` a resumed run's history ends with (0 without one)."""
+    return (read_history(path).get("wall_seconds") or [0.0])[-1] if path.is_file() else 0.0
 
 
 def read_history(path):

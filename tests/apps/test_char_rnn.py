@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_suite.apps.char_rnn.app import generate_text
+from keras_suite.apps.char_rnn.app import TextGenerator
 from keras_suite.data.vocabulary import CharVocabulary
-from keras_suite.decoding import Sampling
 from keras_suite.export import tflite
-from keras_suite.models.char_rnn import build_char_rnn, build_step_model
+from keras_suite.models.char_rnn import build_char_rnn
+from keras_suite.models.char_transformer import build_char_transformer
 from keras_suite.testing import assert_export_parity
 
 pytestmark = pytest.mark.slow
@@ -78,14 +78,78 @@ def test_export_generate_signature_and_step_model(cli, char_run, tmp_path):
     assert not np.allclose(result["states"], 0)
 
 
-def test_long_generation_goes_in_chunks_that_change_nothing():
-    """The RNN state and the random draws go on across chunks: chunked text equals one call's."""
+@pytest.mark.parametrize("build", [lambda size: build_char_rnn(size, 8, 16, 2, "lstm"),
+                                   lambda size: build_char_transformer(size, 8, units=16, layers=2, heads=2)])
+def test_long_generation_goes_in_chunks_that_change_nothing(build):
+    """The RNN state (or the transformer's cache and window) and the random draws go on across chunks: chunked
+    text equals one call's."""
     vocab = CharVocabulary.from_text("abcdefgh \n")
-    step = build_step_model(build_char_rnn(vocab.size, 8, 16, 2, "lstm"))
+    generator = TextGenerator(build(vocab.size), vocab)
     seen = []
-    chunked = generate_text(step, vocab, "ab", 23, Sampling(1.0), seed=3, chunk=5, progress=seen.append)
-    assert chunked == generate_text(step, vocab, "ab", 23, Sampling(1.0), seed=3)
+    chunked = generator("ab", 23, temperature=1.0, seed=3, chunk=5, progress=seen.append)
+    assert chunked == generator("ab", 23, temperature=1.0, seed=3)
     assert len(chunked) == 25 and seen == [5, 10, 15, 20, 23]
+    assert chunked != generator("ab", 23, temperature=1.0, seed=4)
+
+
+@pytest.fixture(scope="module")
+def transformer_run(trained):
+    return trained("char_rnn:transformer")
+
+
+def test_transformer_exports_a_step_whose_window_protocol_reproduces_generation(cli, transformer_run, tmp_path):
+    """The TFLite step, driven as its metadata tells a phone app (feed the cache back, slide the window when it
+    is full), writes the text that `generate` and the SavedModel write, past several slides of the 20-character
+    context."""
+    code, _, err = cli("char_rnn", "export", f"run={transformer_run}", f"export.out_dir={tmp_path}", "name=t")
+    assert code == 0, err
+    target = tmp_path / "char_rnn" / "t"
+    assert_export_parity(json.loads((target / "parity.json").read_text()), ["saved_model", "tflite"])
+    meta = json.loads((target / "metadata.json").read_text())
+    layout = meta["step_model"]
+    context, keep = layout["context"], layout["context"] // 2
+    assert context == 20 and f"the last {keep} tokens" in layout["window"]
+    chars = meta["vocabulary"]["chars"]
+    flatbuffer = (target / "model.tflite").read_bytes()
+    assert tflite.non_builtin_ops(flatbuffer) == []
+    runner = tflite.Runner(flatbuffer)
+    zeros = np.zeros(runner.runner.get_input_details()["cache"]["shape"], np.float32)
+
+    def step(token, cache, index):
+        return runner(token=np.array([token], np.int32), cache=cache, index=np.array([index], np.int32))
+
+    cache, index, fed, token, text = zeros, 0, [], chars.index("M") + 1, "M"
+    prime = [chars.index("a") + 1]
+    for _ in range(1 + 59):
+        if index == context:
+            cache, index = zeros, 0
+            for kept in fed[-keep:]:
+                cache, index = step(kept, cache, index)["cache"], index + 1
+        out = step(token, cache, index)
+        cache, index = out["cache"], index + 1
+        fed.append(token)
+        logits = out["logits"][0]
+        logits[0] = -np.inf  # generation never picks the out-of-vocabulary id
+        token = prime.pop(0) if prime else int(np.argmax(logits))
+        text += chars[token - 1]
+    _, printed, _ = cli("char_rnn", "generate", f"run={transformer_run}", "prime=Ma", "length=59", "temperature=0")
+    assert text == printed.rstrip("\n")
+    loaded = tf.saved_model.load(str(target / "saved_model"))
+    out = loaded.signatures["generate"](prime=tf.constant("Ma"), length=tf.constant(59), temperature=tf.constant(0.0))
+    assert out["text"].numpy().decode() == text
+
+
+def test_transformer_evaluates_only_windows_it_was_trained_on(cli, transformer_run):
+    code, out, _ = cli("char_rnn", "evaluate", f"run={transformer_run}")
+    assert code == 0 and "nats/char" in out
+    code, _, err = cli("char_rnn", "evaluate", f"run={transformer_run}", "data.seq_length=40")
+    assert code == 2 and "longer than the transformer's context (20)" in err
+
+
+def test_transformer_heads_must_divide_the_width(cli, tmp_path):
+    code, _, err = cli("char_rnn", "train", "--config", "tiny", "model.cell=transformer", "model.units=10",
+                       "model.heads=4", f"train.runs_dir={tmp_path}")
+    assert code == 2 and "must be a multiple of model.heads" in err and len(err.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize("args, pattern", [

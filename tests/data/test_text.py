@@ -64,8 +64,21 @@ def test_windows_are_aligned_shift_by_one():
     np.testing.assert_array_equal(inputs[:, 1:], targets[:, :-1])
     x, y = next(iter(window_dataset(ids, 5, 2, training=True, seed=1)))
     np.testing.assert_array_equal(x.numpy()[:, 1:], y.numpy()[:, :-1])
+    np.testing.assert_array_equal(y.numpy() - x.numpy(), 1)  # consecutive ids: a real slice of the text
     with pytest.raises(UserError, match="too few for one window"):
         window_arrays(ids[:5], 5)
+
+
+def test_training_windows_start_anywhere_and_change_between_passes():
+    ids = np.arange(1, 201, dtype=np.int32)
+    ds = window_dataset(ids, 10, 4, training=True, seed=3)
+    assert int(ds.cardinality()) == 4  # as many windows as the 19 consecutive ones: 4 batches of 4
+    first, second = ([x.numpy() for x, _ in ds] for _ in range(2))
+    starts = np.concatenate(first)[:, 0] - 1
+    assert starts.max() <= 190 and len(set(starts % 10)) > 1  # not only the consecutive windows' offsets
+    assert not np.array_equal(np.concatenate(first), np.concatenate(second))
+    again = [x.numpy() for x, _ in window_dataset(ids, 10, 4, training=True, seed=3)]
+    np.testing.assert_array_equal(np.concatenate(again), np.concatenate(first))  # the same seed, the same draws
 
 
 def test_validation_split_is_the_end_of_the_corpus():

@@ -11,6 +11,8 @@ CASES = {
     # query, key and value projections and the output projection, kernel and bias each
     "CachedMultiHeadAttention": ({"num_heads": 2, "key_dim": 4}, [(2, 5, 8), (2, 7, 8)], (2, 5, 8), 8, 0,
                                  {"positional": True}),
+    # self-attention (8), two layer norms (4), the feed-forward pair (4)
+    "CausalTransformerBlock": ({"num_heads": 2, "ff_dim": 16, "activation": "gelu"}, (2, 5, 8), (2, 5, 8), 16, 0, {}),
     # conv + BN twice (kernel, bias, gamma, beta; moving mean and variance)
     "ConvBlock": ({"filters": 8, "dropout": 0.1}, (2, 16, 16, 3), (2, 16, 16, 8), 6, 4, {}),
     # Bahdanau: query and memory projections and the score vector

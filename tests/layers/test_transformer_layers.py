@@ -6,6 +6,7 @@ import tensorflow as tf
 
 from keras_suite.layers import (
     CachedMultiHeadAttention,
+    CausalTransformerBlock,
     LearnedPositionEmbedding,
     SinusoidalPositionEncoding,
     TokenAndPositionEmbedding,
@@ -83,3 +84,28 @@ def test_cached_attention_step_equals_full_causal_attention():
         out, cache = mha(x[:, t:t + 1], x[:, t:t + 1], attention_mask=visible, cache=cache, cache_update_index=t)
         np.testing.assert_allclose(out.numpy()[:, 0], full[:, t], atol=1e-5)
 
+
+
+@pytest.mark.parametrize("norm_first", [True, False])
+def test_causal_block_steps_and_prefill_give_what_the_whole_sequence_gives(norm_first):
+    block = CausalTransformerBlock(2, 16, dropout=0.0, norm_first=norm_first, activation="gelu")
+    x = rng.normal(size=(2, 6, 8)).astype("float32")
+    full = block(x).numpy()
+    later = x.copy()
+    later[:, 3:] = rng.normal(size=(2, 3, 8))
+    np.testing.assert_allclose(block(later).numpy()[:, :3], full[:, :3], atol=1e-5)  # no look-ahead
+
+    head, cache = block.prefill(x[:, :3], cache_length=6)
+    np.testing.assert_allclose(head.numpy(), full[:, :3], atol=1e-5)
+    assert cache.shape == (2, 2, 6, 2, 4) and not np.any(cache.numpy()[:, :, 3:])
+    stepped = tf.zeros([2, 2, 6, 2, 4])
+    for t in range(6):
+        out, stepped = block.step(x[:, t:t + 1], t, stepped)
+        np.testing.assert_allclose(out.numpy()[:, 0], full[:, t], atol=1e-5)
+        if t == 2:
+            np.testing.assert_allclose(stepped.numpy(), cache.numpy(), atol=1e-5)  # prefill = three steps
+
+
+def test_causal_block_config_round_trip():
+    clone = assert_config_roundtrip(CausalTransformerBlock(4, 32, dropout=0.2, norm_first=False, activation="gelu"))
+    assert clone.activation == "gelu" and not clone.norm_first

@@ -28,5 +28,5 @@ def test_char_rnn_keras_round_trip(tmp_path):
 
 def test_unknown_cell():
     with pytest.raises(ValueError, match="cell must be one of"):
-        build_char_rnn(10, cell="transformer")
+        build_char_rnn(10, cell="gpt")
 

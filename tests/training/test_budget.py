@@ -122,3 +122,15 @@ def test_a_resumed_budget_run_keeps_its_plan(tmp_path, monkeypatch):
     resumed = load_config(_Cfg, [run.config], overrides)
     fit(resumed, run, _build, _data(), _data(seed=1))
     assert resumed.train.epochs == planned and len(read_history(run.history)["loss"]) == planned
+
+
+def test_the_history_has_the_wall_clock_across_a_resume(tmp_path):
+    """`wall_seconds` counts from the run's start, and a resumed run goes on from the time its history holds."""
+    overrides = {"train.epochs": 2, "train.early_stopping_patience": 0, "train.verbose": 0}
+    run = Run(tmp_path / "w")
+    run.path.mkdir()
+    fit(load_config(_Cfg, overrides=overrides), run, _build, _data(), _data(seed=1))
+    first = read_history(run.history)["wall_seconds"]
+    fit(load_config(_Cfg, [run.config], {**overrides, "train.epochs": 3}), run, _build, _data(), _data(seed=1))
+    seconds = read_history(run.history)["wall_seconds"]
+    assert seconds[:2] == first and 0 < seconds[0] < seconds[1] < seconds[2]

@@ -1,8 +1,9 @@
-"""Character-level language model: train on a corpus, generate text, export a generator and a step model."""
+"""Character-level language model (LSTM/GRU or causal transformer): train on a corpus, generate text, export a
+generator and a step model."""
 
-import dataclasses
 import logging
 import sys
+from typing import NamedTuple
 
 import keras
 import numpy as np
@@ -21,6 +22,7 @@ from keras_suite.errors import UserError
 from keras_suite.files import write_json, write_text
 from keras_suite.metrics import BitsPerCharacter, Perplexity
 from keras_suite.models.char_rnn import build_char_rnn, build_step_model, stacked_step
+from keras_suite.models.char_transformer import IncrementalCharTransformer, build_char_transformer, is_transformer
 from keras_suite.training.trainer import fit
 
 log = logging.getLogger("keras_suite")
@@ -29,38 +31,74 @@ SAMPLES = "samples"  # the run's folder of generated text, one file per epoch
 
 
 def build(cfg, vocab_size):
-    model = build_char_rnn(vocab_size, **dataclasses.asdict(cfg.model))
+    m = cfg.model
+    if m.cell == "transformer":
+        model = build_char_transformer(vocab_size, cfg.data.seq_length, m.units, m.layers, m.heads, m.dropout)
+    else:
+        model = build_char_rnn(vocab_size, m.embedding_dim, m.units, m.layers, m.cell, m.dropout)
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     return model, loss, [Perplexity(), BitsPerCharacter()]
 
 
-def generator_step(step_model):
-    """`stacked_step` whose logits never pick the out-of-vocabulary id."""
-    next_fn, zeros = stacked_step(step_model)
+def decoder(model):
+    """(next_fn(tokens, state) -> (logits, state), initial state) that continue text with `model` one token at a
+    time (RNN states, or the transformer's key/value cache); the logits never pick the out-of-vocabulary id."""
+    if is_transformer(model):
+        incremental = IncrementalCharTransformer(model)
+        next_fn, state = incremental.next_fn, incremental.initial_state()
+    else:
+        next_fn, state = stacked_step(build_step_model(model))
 
-    def no_oov(tokens, states):
-        logits, states = next_fn(tokens, states)
+    def no_oov(tokens, state):
+        logits, state = next_fn(tokens, state)
         banned = tf.one_hot(OOV_ID, tf.shape(logits)[-1], on_value=-1e9, off_value=0.0, dtype=logits.dtype)
-        return logits + banned, states
+        return logits + banned, state
 
-    return no_oov, zeros
+    return no_oov, state
 
 
-def generate_text(step_model, vocab, prime, length, strategy, seed=0, chunk=CHUNK, progress=None):
-    """Continue `prime` by `length` characters with the one-step model, `chunk` characters at a time (the RNN
-    state and the random draws go on across chunks: the text does not depend on `chunk`); `progress(n)` is
-    called after each chunk with the characters made so far."""
-    next_fn, state = generator_step(step_model)
-    tokens = vocab.encode(prime)[None]
-    pieces = []
-    for done in range(0, length, chunk):
-        tokens, _, state = continue_text(next_fn, tokens, state, min(chunk, length - done), strategy, seed=(seed, 0),
-                                         first_step=done, return_state=True)
-        pieces.append(vocab.decode(tokens.numpy()[0]))
-        tokens = tokens[:, -1:]
-        if progress is not None:
-            progress(min(done + chunk, length))
-    return prime + "".join(pieces)
+class TextGenerator:
+    """Continues text with a trained model, compiled once and reused for every prime, length, temperature, top-k,
+    top-p and seed (the previews after each epoch and `generate` trace it once)."""
+
+    def __init__(self, model, vocab):
+        self.vocab = vocab
+        next_fn, self.initial_state = decoder(model)
+
+        @tf.function(reduce_retracing=True)
+        def run(tokens, state, count, first, temperature, top_k, top_p, seed):
+            return continue_text(next_fn, tokens, state, count, Sampling(temperature, top_k, top_p), seed=seed,
+                                 first_step=first, return_state=True)
+
+        self.run = run
+
+    def __call__(self, prime, length, temperature=1.0, top_k=0, top_p=1.0, seed=0, chunk=CHUNK, progress=None):
+        """`prime` and `length` characters after it (temperature 0: greedy), `chunk` characters per call (the state
+        and the random draws go on across chunks: the text does not depend on `chunk`); `progress(n)` is called
+        after each chunk with the characters made so far."""
+        tokens, state = self.vocab.encode(prime)[None], self.initial_state
+        settings = (tf.constant(float(temperature)), tf.constant(int(top_k)), tf.constant(float(top_p)),
+                    tf.constant([seed, 0], tf.int64))
+        pieces = []
+        for done in range(0, length, chunk):
+            tokens, _, state = self.run(tokens, state, tf.constant(min(chunk, length - done)), tf.constant(done),
+                                        *settings)
+            pieces.append(self.vocab.decode(tokens.numpy()[0]))
+            tokens = tokens[:, -1:]
+            if progress is not None:
+                progress(min(done + chunk, length))
+        return prime + "".join(pieces)
+
+
+class StepExport(NamedTuple):
+    """What export ships of a model's one-step form: the Keras model holding its weights, the serving function,
+    the input spec (batch 1), parity samples and the layout a phone app needs (metadata)."""
+
+    model: keras.Model
+    serve: callable
+    spec: dict
+    samples: list
+    layout: dict
 
 
 class TextSamples(keras.callbacks.Callback):
@@ -74,15 +112,16 @@ class TextSamples(keras.callbacks.Callback):
         self.every = max(1, every)
         self.out = run.file(SAMPLES)
         self.writer = tf.summary.create_file_writer(str(run.log_dir(SAMPLES)))
+        self.generator = None
 
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every:
             return
-        step = build_step_model(self.model)
-        parts = []
-        for temperature in self.g.preview_temperatures:
-            strategy = decoding.from_config(self.g, temperature=temperature)
-            text = generate_text(step, self.vocab, self.g.prime, self.g.preview_length, strategy, self.g.seed)
+        if self.generator is None:
+            self.generator = TextGenerator(self.model, self.vocab)
+        g, parts = self.g, []
+        for temperature in g.preview_temperatures:
+            text = self.generator(g.prime, g.preview_length, temperature, g.top_k, g.top_p, g.seed)
             parts.append(f"## temperature {temperature}\n\n{text}")
             with self.writer.as_default():
                 tf.summary.text(f"temperature_{temperature}", "    " + text.replace("\n", "\n    "), step=epoch + 1)
@@ -125,6 +164,10 @@ class CharRNNApp(App):
     def evaluate(self, cfg, args):
         run = args["run"]
         model, vocab = self.load_run(run)
+        context = IncrementalCharTransformer(model).context if is_transformer(model) else None
+        if context and cfg.data.seq_length > context:
+            raise UserError(f"data.seq_length ({cfg.data.seq_length}) is longer than the transformer's context "
+                            f"({context}); evaluate with windows it was trained on")
         _, val_ids = _windows(cfg, vocab, load_corpus(cfg.data.corpus))
         model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                       metrics=[Perplexity(), BitsPerCharacter()])
@@ -140,7 +183,7 @@ class CharRNNApp(App):
         g = cfg.generate
         if not g.prime:
             raise UserError("prime must not be empty")
-        strategy = decoding.from_config(g)
+        decoding.from_config(g)  # checks the settings
         model, vocab = self.load_run(args["run"])
         unknown = vocab.unknown(g.prime)
         if unknown:
@@ -151,8 +194,8 @@ class CharRNNApp(App):
             print(f"\rgenerated {done:,} of {g.length:,} characters", end="\n" if done == g.length else "",
                   file=sys.stderr, flush=True)
 
-        text = generate_text(build_step_model(model), vocab, g.prime, g.length, strategy, g.seed,
-                             progress=progress if show else None)
+        text = TextGenerator(model, vocab)(g.prime, g.length, g.temperature, g.top_k, g.top_p, g.seed,
+                                           progress=progress if show else None)
         print(text)
         return text
 
@@ -168,14 +211,11 @@ class CharRNNApp(App):
     def serving(self, cfg, run):
         model, vocab = self.load_run(run)
         ecfg = cfg.export
-        step = build_step_model(model)
-        next_fn, zeros = stacked_step(step)
-        token_spec = tf.TensorSpec([1], tf.int32)
-        state_spec = tf.TensorSpec(zeros.shape, tf.float32)
-        samples = _rollout(next_fn, zeros, vocab.encode(cfg.generate.prime), ecfg.parity_samples)
+        prime = vocab.encode(cfg.generate.prime)
+        step = (_transformer_step if is_transformer(model) else _rnn_step)(model, prime, ecfg.parity_samples)
         lookup, inverse = vocab.lookup_layer(), vocab.inverse_layer()
         lookup(tf.constant([""])), inverse(tf.constant([0]))  # build the tables before tracking them
-        generator_fn, _ = generator_step(step)
+        generator_fn, initial_state = decoder(model)
         seed = cfg.generate.seed
 
         @tf.function(input_signature=[tf.TensorSpec([], tf.string, name="prime"),
@@ -183,34 +223,79 @@ class CharRNNApp(App):
                                       tf.TensorSpec([], tf.float32, name="temperature")])
         def generate(prime, length, temperature):
             ids = tf.cast(lookup(tf.strings.unicode_split(prime, "UTF-8")), tf.int32)
-            tokens, _ = continue_text(generator_fn, ids[None], zeros, length, Sampling(temperature), seed=(seed, 0))
+            tokens, _ = continue_text(generator_fn, ids[None], initial_state, length, Sampling(temperature),
+                                      seed=(seed, 0))
             return {"text": prime + tf.strings.reduce_join(inverse(tokens[0]))}
 
-        def serve(x, dynamic):
-            logits, states = next_fn(x["token"], x["states"])
-            return {"logits": logits, "states": states}
-
         serving = exporting.Serving(
-            model=step, fn=serve, dynamic_spec={"token": token_spec, "states": state_spec},
-            fixed_spec={"token": token_spec, "states": state_spec}, samples=samples, calibration=samples,
-            endpoints={"generate": generate}, track=[lookup, inverse])
+            model=step.model, fn=step.serve, dynamic_spec=step.spec, fixed_spec=step.spec, samples=step.samples,
+            calibration=step.samples, endpoints={"generate": generate}, track=[lookup, inverse])
         metadata = {
             "task": "character-level language model",
             "vocabulary": {"oov_id": OOV_ID, "chars": list(vocab.chars)},
-            "step_model": {"inputs": {"token": "int32 (1,)", "states": f"float32 {list(zeros.shape)}"},
-                           "outputs": {"logits": f"float32 (1, {vocab.size})", "states": "as the input"},
-                           "state_layout": "per RNN layer: LSTM (h, c), GRU/SimpleRNN (h)"},
+            "step_model": step.layout,
             "saved_model_signatures": {"serve": "one step", "generate": "prime: string, length: int32, "
                                        "temperature: float32 (0 = greedy) -> text: string"}}
         return serving, metadata
 
 
-def _rollout(next_fn, states, prime_ids, steps):
-    """Batch-1 step inputs along a greedy Keras rollout from the prime: the parity samples."""
-    samples, token = [], tf.constant(prime_ids[:1], tf.int32)
-    feed = list(prime_ids[1:])
-    for _ in range(steps):
-        samples.append({"token": token.numpy(), "states": np.asarray(states)})
-        logits, states = next_fn(token, states)
-        token = tf.constant([feed.pop(0)], tf.int32) if feed else tf.argmax(logits, -1, output_type=tf.int32)
-    return samples
+def _rnn_step(model, prime_ids, count):
+    """The RNN's StepExport; the parity samples follow a greedy rollout from the prime."""
+    step = build_step_model(model)
+    next_fn, zeros = stacked_step(step)
+    samples, states, token, feed = [], zeros, prime_ids[0], list(prime_ids[1:])
+    for _ in range(count):
+        samples.append({"token": np.array([token], np.int32), "states": np.asarray(states)})
+        logits, states = next_fn(tf.constant([token], tf.int32), states)
+        token = feed.pop(0) if feed else int(tf.argmax(logits[0]))
+
+    def serve(x, dynamic):
+        logits, states = next_fn(x["token"], x["states"])
+        return {"logits": logits, "states": states}
+
+    layout = {"inputs": {"token": "int32 (1,)", "states": f"float32 {list(zeros.shape)}"},
+              "outputs": {"logits": f"float32 (1, {model.output.shape[-1]})", "states": "as the input"},
+              "state_layout": "per RNN layer: LSTM (h, c), GRU/SimpleRNN (h)", "start": "states all zeros"}
+    spec = {"token": tf.TensorSpec([1], tf.int32), "states": tf.TensorSpec(zeros.shape, tf.float32)}
+    return StepExport(step, serve, spec, samples, layout)
+
+
+def _transformer_step(model, prime_ids, count):
+    """The transformer's StepExport: one token at `index` against the key/value cache. The parity samples follow a
+    greedy rollout and slide the window as a phone app would, stepping the kept tokens again from an empty cache."""
+    incremental = IncrementalCharTransformer(model)
+    context, keep = incremental.context, incremental.keep
+    zeros = np.zeros((1, *incremental.cache_shape), np.float32)
+    samples, cache, index, fed, token, feed = [], zeros, 0, [], prime_ids[0], list(prime_ids[1:])
+
+    def advance(token, cache, index):
+        samples.append({"token": np.array([token], np.int32), "cache": np.asarray(cache),
+                        "index": np.array([index], np.int32)})
+        return incremental.step(tf.constant([token], tf.int32), cache, index)
+
+    while len(samples) < count:
+        if index == context:
+            cache, index = zeros, 0
+            for kept in fed[-keep:]:
+                _, cache = advance(kept, cache, index)
+                index += 1
+        logits, cache = advance(token, cache, index)
+        fed.append(token)
+        index += 1
+        token = feed.pop(0) if feed else int(tf.argmax(logits[0]))
+
+    def serve(x, dynamic):
+        logits, cache = incremental.step(x["token"], x["cache"], x["index"][0])
+        return {"logits": logits, "cache": cache}
+
+    layout = {"inputs": {"token": "int32 (1,)", "cache": f"float32 {list(zeros.shape)}",
+                         "index": f"int32 (1,): the token's position, 0 .. {context - 1}"},
+              "outputs": {"logits": f"float32 (1, {model.output.shape[-1]})", "cache": "as the input"},
+              "cache_layout": "(batch, layer, key | value, position, head, key_dim)",
+              "start": "cache all zeros, index 0; feed each output cache back and add 1 to index",
+              "context": context,
+              "window": f"when index reaches {context}: set the cache to zeros and feed the last {keep} tokens "
+                        f"again at indices 0 .. {keep - 1} (ignore their logits), then go on at index {keep}"}
+    spec = {"token": tf.TensorSpec([1], tf.int32), "cache": tf.TensorSpec(zeros.shape, tf.float32),
+            "index": tf.TensorSpec([1], tf.int32)}
+    return StepExport(model, serve, spec, samples[:count], layout)

@@ -17,11 +17,20 @@ class DataConfig:
 
 @dataclasses.dataclass
 class ModelConfig:
+    """An RNN (`embedding_dim`, then `layers` cells of `units`) or a causal transformer (`layers` blocks of width
+    `units` with `heads` attention heads, attending over `data.seq_length` positions; `embedding_dim` unused)."""
+
     cell: str = setting("lstm", choices=CHAR_CELLS)
     embedding_dim: int = setting(64, ge=1, le=65_536)
     units: int = setting(256, ge=1, le=65_536)
     layers: int = setting(2, ge=1, le=64)
+    heads: int = setting(4, ge=1, le=256)  # transformer only
     dropout: float = setting(0.0, lt=1)
+
+    def __post_init__(self):
+        if self.cell == "transformer" and self.units % self.heads:
+            raise UserError(f"model.units ({self.units}) must be a multiple of model.heads ({self.heads}) for the "
+                            "transformer")
 
 
 @dataclasses.dataclass
@@ -65,7 +74,7 @@ class CharRNNConfig:
 
 
 SPEC = AppSpec(
-    "char_rnn", "character-level LSTM/GRU language model (perplexity, bits/char; text generation)", CharRNNConfig,
+    "char_rnn", "character-level language model, LSTM/GRU or transformer (nats/char; text generation)", CharRNNConfig,
     commands={"train": Command(TRAIN.help, optional=("resume", "corpus")),
               "evaluate": Command("validation nats/char, perplexity and bits/char of a trained run", ("run",)),
               "generate": Command("continue a prime with the trained model (greedy, temperature, top-k, top-p)",
