@@ -1,5 +1,3 @@
-import sys
+from keras_suite.cli import run_and_exit
 
-from keras_suite.cli import main
-
-sys.exit(main())
+run_and_exit()

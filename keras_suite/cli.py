@@ -148,5 +148,15 @@ def main(argv=None):
         return 130
 
 
+def run_and_exit():
+    """The `keras-suite` process: `main()`, then exit with its code. After an error line nothing else is printed:
+    not even what TensorFlow's threads may leave at teardown (a collective-ops pool of a lost multi-worker
+    cluster writing to a pipe already closed, "Exception ignored in: Pool.__del__")."""
+    code = main()
+    if code:
+        sys.unraisablehook = lambda unraisable: None
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run_and_exit()

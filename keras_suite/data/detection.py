@@ -52,7 +52,10 @@ def read_yolo_labels(path, num_classes):
         x1, y1, x2, y2 = cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2
         if min(x1, y1) < -1e-6 or max(x2, y2) > 1 + 1e-6:
             raise UserError(f"{where}: box ({cx} {cy} {w} {h}) reaches outside the image ([0, 1] normalized)")
-        boxes.append([max(x1, 0.0), max(y1, 0.0), min(x2, 1.0), min(y2, 1.0)])
+        box = np.float32([max(x1, 0.0), max(y1, 0.0), min(x2, 1.0), min(y2, 1.0)])
+        if not (box[2] > box[0] and box[3] > box[1]):  # sizes too small for float32 collapse to nothing
+            raise UserError(f"{where}: box has zero or negative size ({w} x {h})")
+        boxes.append(box)
         classes.append(cls)
     return np.asarray(boxes, np.float32).reshape(-1, 4), np.asarray(classes, np.int32)
 
