@@ -2,6 +2,16 @@ import keras
 from keras import ops
 
 
+def causal_mask(length):
+    """(1, length, length) bool: position i attends to positions <= i."""
+    return ops.expand_dims(ops.arange(length)[:, None] >= ops.arange(length)[None, :], 0)
+
+
+def cache_mask(cache_length, index):
+    """(1, 1, cache_length) bool: the token written at `index` attends to cache positions <= index."""
+    return ops.expand_dims(ops.arange(cache_length) <= index, 0)[None]
+
+
 @keras.saving.register_keras_serializable(package="keras_suite")
 class CachedMultiHeadAttention(keras.layers.MultiHeadAttention):
     """`keras.layers.MultiHeadAttention` that can attend over cached key/value projections.

@@ -1,12 +1,8 @@
 import keras
 from keras import ops
 
+from keras_suite.layers.cached_multi_head_attention import cache_mask, causal_mask
 from keras_suite.layers.transformer_encoder_block import TransformerEncoderBlock
-
-
-def causal_mask(length):
-    """(1, length, length) bool: position i sees positions <= i."""
-    return ops.expand_dims(ops.arange(length)[:, None] >= ops.arange(length)[None, :], 0)
 
 
 @keras.saving.register_keras_serializable(package="keras_suite")
@@ -29,13 +25,10 @@ class CausalTransformerBlock(TransformerEncoderBlock):
     >>> y, cache = block.step(keras.ops.zeros((2, 1, 32)), 3, cache)
     """
 
-    def call(self, x, padding_mask=None, training=None):
-        mask = causal_mask(ops.shape(x)[1])
-        if padding_mask is not None:
-            mask = ops.logical_and(mask, ops.expand_dims(ops.cast(padding_mask, "bool"), 1))
-        x = self._residual(x, self.norms[0], lambda h: self.attention(h, h, attention_mask=mask, training=training),
-                           training)
-        return self._feed_forward(x, training)
+    def _attention_mask(self, x, padding_mask):
+        """The past and the position itself, less padding."""
+        causal, padding = causal_mask(ops.shape(x)[1]), super()._attention_mask(x, padding_mask)
+        return causal if padding is None else ops.logical_and(causal, padding)
 
     def _attend_cached(self, x, cache, mask, index=None):
         """The self-attention sublayer over `cache` (written at `index` first when given) -> (x, cache)."""
@@ -54,6 +47,5 @@ class CausalTransformerBlock(TransformerEncoderBlock):
 
     def step(self, x, index, cache):
         """One token x (batch, 1, d) at position `index` -> (output, cache with its key and value written)."""
-        visible = ops.expand_dims(ops.arange(ops.shape(cache)[2]) <= index, 0)[None]  # (1, 1, cache length)
-        x, cache = self._attend_cached(x, cache, visible, index)
+        x, cache = self._attend_cached(x, cache, cache_mask(ops.shape(cache)[2], index), index)
         return self._feed_forward(x, False), cache

@@ -1,7 +1,7 @@
 import keras
 from keras import ops
 
-from keras_suite.layers.cached_multi_head_attention import CachedMultiHeadAttention
+from keras_suite.layers.cached_multi_head_attention import CachedMultiHeadAttention, cache_mask, causal_mask
 
 
 @keras.saving.register_keras_serializable(package="keras_suite")
@@ -62,8 +62,7 @@ class TransformerDecoderBlock(keras.layers.Layer):
         return self._residual(x, self.norms[2], lambda h: (self.ff_out(self.ff_in(h)),), training)[0]
 
     def call(self, x, memory, memory_mask=None, training=None):
-        length = ops.shape(x)[1]
-        causal = ops.expand_dims(ops.arange(length)[:, None] >= ops.arange(length)[None, :], 0)
+        causal = causal_mask(ops.shape(x)[1])
         cross_mask = None if memory_mask is None else ops.expand_dims(ops.cast(memory_mask, "bool"), 1)
         x, _ = self._residual(x, self.norms[0], lambda h: (self.self_attention(
             h, h, attention_mask=causal, training=training),), training)
@@ -73,7 +72,7 @@ class TransformerDecoderBlock(keras.layers.Layer):
 
     def step(self, x, index, self_cache, cross_cache, memory_mask=None):
         """One token x (batch, 1, d) at position `index` -> (output, updated self-attention cache)."""
-        visible = ops.expand_dims(ops.arange(ops.shape(self_cache)[2]) <= index, 0)[None]  # (1, 1, T_max)
+        visible = cache_mask(ops.shape(self_cache)[2], index)
         cross_mask = None if memory_mask is None else ops.expand_dims(ops.cast(memory_mask, "bool"), 1)
         x, (self_cache,) = self._residual(x, self.norms[0], lambda h: self.self_attention(
             h, h, attention_mask=visible, cache=self_cache, cache_update_index=index), False)

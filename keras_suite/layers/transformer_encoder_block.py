@@ -56,8 +56,12 @@ class TransformerEncoderBlock(keras.layers.Layer):
     def _feed_forward(self, x, training):
         return self._residual(x, self.norms[1], lambda h: self.ff_out(self.ff_in(h)), training)
 
+    def _attention_mask(self, x, padding_mask):
+        """What each position may attend to: every key that is not padding."""
+        return None if padding_mask is None else ops.expand_dims(ops.cast(padding_mask, "bool"), 1)
+
     def call(self, x, padding_mask=None, training=None):
-        attention_mask = None if padding_mask is None else ops.expand_dims(ops.cast(padding_mask, "bool"), 1)
+        attention_mask = self._attention_mask(x, padding_mask)
         x = self._residual(x, self.norms[0], lambda h: self.attention(h, h, attention_mask=attention_mask,
                                                                        training=training), training)
         return self._feed_forward(x, training)
