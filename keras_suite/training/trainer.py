@@ -19,6 +19,7 @@ from keras_suite.runs import Run
 from keras_suite.training import multi_worker
 from keras_suite.training.budget import TimeBudget, WallClock, calibrate, now, plan_epochs
 from keras_suite.training.checkpointing import Backup, BestModel, StopOnNonFinite, load_backup, restore
+from keras_suite.training.interrupt import InterruptAtBatchEnd
 from keras_suite.training.schedules import ResizableCosineDecay
 
 log = logging.getLogger("keras_suite")
@@ -159,17 +160,19 @@ def fit(cfg, run, build, train_ds, val_ds, callbacks=(), optimizer=None):
         keras.callbacks.TensorBoard(str(run.logs), write_graph=False),
         *([early] if early else []),
         Backup(run.backup, keep={"best": best, "early_stopping": early} if early else {"best": best}, restored=state),
+        interrupt := InterruptAtBatchEnd(),  # last: an epoch that ends is backed up before Ctrl-C stops the run
     ]
     verbose = progress_verbosity(tc.verbose)
     train_ds = _replay(train_ds, initial_epoch, steps)
     start = time.time()
-    if tc.strategy == "multi_worker":
-        multi_worker.train_loop(model, strategy, train_ds, val_ds, tc.epochs, initial_epoch, steps, val_steps, cbs,
-                                verbose)
-    else:
-        model.fit(train_ds, validation_data=val_ds, epochs=tc.epochs, initial_epoch=initial_epoch,
-                  steps_per_epoch=steps, validation_steps=val_steps,
-                  callbacks=cbs, verbose=verbose, shuffle=False)
+    with interrupt:
+        if tc.strategy == "multi_worker":
+            multi_worker.train_loop(model, strategy, train_ds, val_ds, tc.epochs, initial_epoch, steps, val_steps,
+                                    cbs, verbose)
+        else:
+            model.fit(train_ds, validation_data=val_ds, epochs=tc.epochs, initial_epoch=initial_epoch,
+                      steps_per_epoch=steps, validation_steps=val_steps,
+                      callbacks=cbs, verbose=verbose, shuffle=False)
     seconds = time.time() - start
     if stop.step is not None:
         good = (f"the last good model is {best.path} (epoch {best.best_epoch})" if best.best_epoch
