@@ -104,6 +104,8 @@ class ExportConfig:
     out_dir: str = "saved_models"
     name: str | None = None
     overwrite: bool = False
+    author: str = "keras-suite"
+    license: str | None = None
     calibration_samples: int = setting(64, ge=1, le=10_000)
     parity_samples: int = setting(16, ge=1, le=10_000)
     max_abs_diff: dict[str, float] = setting(factory=lambda: {

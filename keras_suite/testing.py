@@ -1,6 +1,12 @@
-"""Shared test harness: layer checks, get_config round trips, .keras save/reload, export parity, hand-made
-YOLO outputs."""
+"""Shared test harness: layer checks, get_config round trips, .keras save/reload, export parity, the LiteRT
+metadata read back, hand-made YOLO outputs."""
 
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
 from pathlib import Path
 
 import keras
@@ -83,3 +89,32 @@ def perfect_yolo_head(grid, targets):
         raw[n, p, 4] = 20.0
         raw[n, p, 5:] = np.where(targets[n, p, 5:] > 0, 20.0, -20.0)
     return raw
+
+
+def read_litert_metadata(path):
+    """What a .tflite file says of itself, read independently of the writer: the TFLITE_METADATA buffer found
+    through the LiteRT model schema's generated reader, decoded by the reference FlatBuffers compiler (`flatc`,
+    a test dependency) from the published metadata schema, and the associated files read with `zipfile`.
+
+    Returns (ModelMetadata as flatc's JSON, {associated file name: bytes}).
+    """
+    from ai_edge_litert import schema_py_generated as schema
+
+    data = Path(path).read_bytes()
+    model = schema.Model.GetRootAs(data, 0)
+    entries = {model.Metadata(i).Name().decode(): model.Metadata(i).Buffer() for i in range(model.MetadataLength())}
+    assert "TFLITE_METADATA" in entries, f"{path} has no TFLITE_METADATA buffer, only {sorted(entries)}"
+    buffer = model.Buffers(entries["TFLITE_METADATA"]).DataAsNumpy().tobytes()
+    assert buffer[4:8] == b"M001", "not a metadata flatbuffer (file identifier M001)"
+    flatc = Path(sys.executable).with_name("flatc")
+    flatc = str(flatc) if flatc.is_file() else shutil.which("flatc")
+    schema_file = Path(__file__).parent / "export" / "metadata_schema.fbs"
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "metadata.bin").write_bytes(buffer)
+        subprocess.run([flatc, "--json", "--strict-json", "--raw-binary", "-o", folder, str(schema_file), "--",
+                        str(Path(folder) / "metadata.bin")], check=True, capture_output=True)
+        metadata = json.loads((Path(folder) / "metadata.json").read_text())
+    if not zipfile.is_zipfile(path):
+        return metadata, {}
+    with zipfile.ZipFile(path) as archive:
+        return metadata, {name: archive.read(name) for name in archive.namelist()}

@@ -172,6 +172,7 @@ class App:
         run = args["run"]
         target = self.export_target(cfg, run)
         serving, metadata = self.serving(cfg, run)
+        serving = serving.stamped(run.name, cfg.export.author or "", cfg.export.license or "")
         report = exporting.export(serving, target, cfg.export, {"app": self.name, **metadata, "run": str(run)})
         print(exporting.format_report(report))
         print(f"exported to {target}")

@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_suite.errors import UserError, environment_failure
-from keras_suite.export.formats import EXPORTERS
+from keras_suite.export.formats import EXPORTERS, LIMITS_OF
 from keras_suite.export.parity import ExportError, compare, judge, run_samples
 from keras_suite.files import default_permissions, process_ended, storage_errors, write_json
 
@@ -73,9 +73,9 @@ def export(serving, target, ecfg, metadata):
                 diff = None if probe is None else np.abs(np.asarray(probe, np.float64) - probe_reference)
                 row["probe_max_abs_diff"] = None if diff is None else float(diff.max())
                 row["probe_mean_abs_diff"] = None if diff is None else float(diff.mean())
-            limits = {"max_abs_diff": ecfg.max_abs_diff.get(name), "min_agreement": ecfg.min_agreement.get(name),
-                      **{score: per_format.get(name) for score, per_format in serving.min_scores.items()},
-                      **({"probe_mean_abs_diff": serving.probe_limits.get(name)} if serving.probe else {})}
+            limits = {"max_abs_diff": _limit(ecfg.max_abs_diff, name), "min_agreement": _limit(ecfg.min_agreement, name),
+                      **{score: _limit(per_format, name) for score, per_format in serving.min_scores.items()},
+                      **({"probe_mean_abs_diff": _limit(serving.probe_limits, name)} if serving.probe else {})}
             failed = judge(row, limits)
             row["passed"], row["limits"] = not failed, limits
             log.info("export %d/%d: %s: %s in %.1f s", number, len(exporters), name,
@@ -94,9 +94,13 @@ def export(serving, target, ecfg, metadata):
     except storage_errors() as e:  # a full disk or a forbidden folder: name the artifact, not its temporary folder
         raise environment_failure(e, target) from None
     finally:
-        for path in [work, ctx.get("fixed_saved_model")]:
-            if path is not None and Path(path).exists():
+        for path in [work, *ctx.values()]:  # the context holds the fixed-size SavedModels the formats share
+            if Path(path).exists():
                 shutil.rmtree(path, ignore_errors=True)
+
+
+def _limit(per_format, name):
+    return per_format.get(name, per_format.get(LIMITS_OF.get(name)))
 
 
 def _dead(name):

@@ -1,6 +1,7 @@
 """The export formats, by name: a SavedModel with every signature, and TFLite float32, float16 and int8 files
-of the fixed-size signature with builtin ops only. Each writes its artifact into the work folder and runs
-it on the parity samples."""
+of the fixed-size signature with builtin ops only, carrying the app's LiteRT metadata, and the same signature
+laid out for MediaPipe Tasks (`tflite_tasks`, where an app has that layout). Each writes its artifact into the
+work folder and runs it on the parity samples."""
 
 import os
 import tempfile
@@ -10,27 +11,29 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_suite.export import tflite
+from keras_suite.export import litert_metadata, tflite
 from keras_suite.export.parity import ExportError, run_samples
 from keras_suite.registry import Registry
 
 EXPORTERS = Registry("export format")
+LIMITS_OF = {"tflite_tasks": "tflite"}  # a format checked with another's limits unless it has its own
 
 
-def _signature(serving, dynamic):
+def _signature(serving, dynamic, tasks=False):
     spec = serving.dynamic_spec if dynamic else serving.fixed_spec
     names = list(spec)
 
     def serve(*args):
-        return serving.fn(dict(zip(names, args)), dynamic)
+        inputs = dict(zip(names, args))
+        return serving.tasks.fn(inputs) if tasks else serving.fn(inputs, dynamic)
 
     return tf.function(serve, input_signature=[tf.TensorSpec(spec[n].shape, spec[n].dtype, name=n) for n in names])
 
 
-def _archive(serving, dynamic):
+def _archive(serving, dynamic, tasks=False):
     archive = keras.export.ExportArchive()
     archive.track(serving.model)
-    archive.add_endpoint("serve", _signature(serving, dynamic))
+    archive.add_endpoint("serve", _signature(serving, dynamic, tasks))
     if dynamic:
         for layer in serving.track:
             archive.track(layer)
@@ -47,13 +50,17 @@ def _saved_model(serving, work, ctx):
     return (path, *run_samples(lambda **x: signature(**{k: tf.constant(v) for k, v in x.items()}), serving.samples))
 
 
-def _tflite(quantization, filename):
+def _tflite(quantization, filename, tasks=False):
     def exporter(serving, work, ctx):
-        if "fixed_saved_model" not in ctx:
-            ctx["fixed_saved_model"] = Path(tempfile.mkdtemp(prefix=f".fixed-{os.getpid()}-", dir=work.parent))
-            _archive(serving, dynamic=False).write_out(str(ctx["fixed_saved_model"]), verbose=False)
+        if tasks and serving.tasks is None:
+            raise ExportError("this app has no layout for MediaPipe Tasks / the Task Library: leave tflite_tasks out "
+                              "of export.formats")
+        folder = "fixed_tasks_saved_model" if tasks else "fixed_saved_model"  # made once, for every quantization
+        if folder not in ctx:
+            ctx[folder] = Path(tempfile.mkdtemp(prefix=f".fixed-{os.getpid()}-", dir=work.parent))
+            _archive(serving, dynamic=False, tasks=tasks).write_out(str(ctx[folder]), verbose=False)
         try:
-            flatbuffer = tflite.convert(ctx["fixed_saved_model"], quantization=quantization,
+            flatbuffer = tflite.convert(ctx[folder], quantization=quantization,
                                         representative=serving.calibration, float_ops=serving.float_ops,
                                         float_from=serving.float_from)
         except Exception as e:  # noqa: BLE001 - converter errors are long; keep the first line
@@ -61,9 +68,14 @@ def _tflite(quantization, filename):
         bad = tflite.non_builtin_ops(flatbuffer)
         if bad:
             raise ExportError(f"TFLite model ({quantization}) needs non-builtin ops: {', '.join(bad)}")
+        description = serving.tasks.litert if tasks else serving.litert
+        if description is not None:
+            flatbuffer = litert_metadata.pack(flatbuffer, description)
         path = work / filename
         path.write_bytes(flatbuffer)
         outputs, ms = run_samples(tflite.Runner(flatbuffer), serving.samples)
+        if tasks:
+            outputs = serving.tasks.back(outputs)
         if serving.probe is not None:  # another interpreter: keeping every tensor turns the fast kernels off
             probe = tflite.Runner(flatbuffer, probe=serving.probe[0])
             outputs["probe"] = np.concatenate([probe(**sample)["probe"] for sample in serving.samples])
@@ -75,3 +87,4 @@ def _tflite(quantization, filename):
 EXPORTERS.register("tflite")(_tflite("float32", "model.tflite"))
 EXPORTERS.register("tflite_fp16")(_tflite("float16", "model_fp16.tflite"))
 EXPORTERS.register("tflite_int8")(_tflite("int8", "model_int8.tflite"))
+EXPORTERS.register("tflite_tasks")(_tflite("float32", "model_tasks.tflite", tasks=True))

@@ -5,6 +5,8 @@ import dataclasses
 import keras
 import tensorflow as tf
 
+from keras_suite.export.litert_metadata import Description
+
 
 @dataclasses.dataclass
 class Serving:
@@ -22,7 +24,8 @@ class Serving:
     contains `float_from` on (post-processing after the network). `probe` (tensor name marker, fn(inputs) ->
     array) compares an intermediate tensor of the TFLite files with Keras' (a detector's raw head, before the
     post-processing that can hide differences): "probe_mean_abs_diff", limited by `probe_limits` {format: max},
-    and "probe_max_abs_diff" for the record.
+    and "probe_max_abs_diff" for the record. `litert` describes the fixed-size signature's tensors for the
+    metadata packed into every TFLite file; `tasks` lays that signature out as a phone SDK expects it.
     """
 
     model: keras.Model
@@ -39,6 +42,28 @@ class Serving:
     min_scores: dict = dataclasses.field(default_factory=dict)
     probe: tuple = None
     probe_limits: dict = dataclasses.field(default_factory=dict)
+    litert: Description = None
+    tasks: "TasksLayout" = None
+
+    def stamped(self, version, author, license):
+        """This serving with the model's version, author and licence in every LiteRT description."""
+        def stamp(description):
+            return dataclasses.replace(description, version=version, author=author, license=license)
+
+        tasks = self.tasks and dataclasses.replace(self.tasks, litert=stamp(self.tasks.litert))
+        return dataclasses.replace(self, litert=self.litert and stamp(self.litert), tasks=tasks)
+
+
+@dataclasses.dataclass
+class TasksLayout:
+    """The fixed-size signature in the layout MediaPipe Tasks and the LiteRT Task Library read (their object
+    detector: four float32 outputs found by their metadata names). `fn(inputs)` computes it from the fixed
+    inputs, `back(outputs)` turns its outputs into the main signature's, so the file is checked against Keras
+    like every other format; `litert` describes it."""
+
+    fn: callable
+    back: callable
+    litert: Description
 
 
 def image_specs(size, name="images"):

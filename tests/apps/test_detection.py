@@ -8,6 +8,7 @@ from PIL import Image
 from keras_suite.apps.detection.app import match_detections
 from keras_suite.data.scenes import make_detection_scenes
 from keras_suite.export import tflite
+from keras_suite.testing import read_litert_metadata
 
 pytestmark = pytest.mark.slow
 
@@ -47,7 +48,7 @@ def test_evaluate_predict_and_anchors(cli, detection_run, tmp_path):
 
 
 def test_export_runs_nms_in_every_format(cli, detection_run, tmp_path):
-    formats = "saved_model,tflite,tflite_fp16,tflite_int8"
+    formats = "saved_model,tflite,tflite_fp16,tflite_int8,tflite_tasks"
     # An untrained model's scores sit at the threshold, so int8 parity is checked on trained runs (bench);
     # here int8 must convert with builtin ops and run (its DIV kernel stays float).
     limits = "{'saved_model': 1.0, 'tflite': 0.9, 'tflite_fp16': 0.8, 'tflite_int8': 0.0}"
@@ -62,6 +63,26 @@ def test_export_runs_nms_in_every_format(cli, detection_run, tmp_path):
         assert tflite.non_builtin_ops(flatbuffer) == []
         out = tflite.Runner(flatbuffer)(images=np.zeros((1, 64, 64, 3), np.uint8))
         assert out["boxes"].shape == (1, 100, 4) and out["num_detections"].shape == (1,)
+    # The layout MediaPipe Tasks and the Task Library read: the same detections as four float32 outputs, found
+    # by their metadata names, boxes (ymin, xmin, ymax, xmax) in fractions of the image.
+    scene = make_detection_scenes(1, 64, seed=6)[0]
+    main = tflite.Runner((target / "model.tflite").read_bytes())(images=scene)
+    tasks = tflite.Runner((target / "model_tasks.tflite").read_bytes())(images=scene)
+    assert all(v.dtype == np.float32 for v in tasks.values())
+    np.testing.assert_allclose(tasks["location"] * 64, main["boxes"][..., [1, 0, 3, 2]], atol=1e-4)
+    np.testing.assert_array_equal(tasks["category"], main["classes"])
+    np.testing.assert_array_equal(tasks["number_of_detections"], main["num_detections"])
+    metadata, files = read_litert_metadata(target / "model_tasks.tflite")
+    (subgraph,) = metadata["subgraph_metadata"]
+    outputs = {t["name"]: t for t in subgraph["output_tensor_metadata"]}
+    assert set(outputs) == {"location", "category", "score", "number of detections"}
+    assert outputs["location"]["content"]["content_properties"] == {"index": [1, 0, 3, 2], "type": "BOUNDARIES",
+                                                                     "coordinate_type": "RATIO"}
+    assert outputs["category"]["associated_files"][0]["type"] == "TENSOR_VALUE_LABELS"
+    assert files["labels.txt"] == b"".join(f"{d}\n".encode() for d in range(10))
+    assert subgraph["output_tensor_groups"] == [{"name": "detection_result",
+                                                 "tensor_names": ["location", "category", "score"]}]
+
     loaded = tf.saved_model.load(str(target / "saved_model"))
     images, _, _ = make_detection_scenes(1, 90, seed=5)
     result = loaded.signatures["serving_default"](images=tf.constant(images[:, :, :75]))

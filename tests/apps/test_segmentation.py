@@ -110,6 +110,12 @@ def test_export_parity_failure_writes_nothing(cli, tiny_run, tmp_path):
     assert list((tmp_path / "segmentation").iterdir()) == []
 
 
+def test_the_tasks_layout_is_refused_where_an_app_has_none(cli, tiny_run, tmp_path):
+    code, _, err = cli("segmentation", "export", f"run={tiny_run}", f"export.out_dir={tmp_path}",
+                       "formats=tflite_tasks")
+    assert code == 2 and "no layout for MediaPipe Tasks" in err and err.count("\n") == 1
+
+
 def test_export_overwrite_replaces_atomically(cli, tiny_run, tmp_path):
     args = ("segmentation", "export", f"run={tiny_run}", f"export.out_dir={tmp_path}", "formats=saved_model",
             "name=x")

@@ -8,7 +8,7 @@ import pytest
 from keras_suite.apps import APPS
 from keras_suite.config import load_config
 from keras_suite.runs import Run
-from keras_suite.testing import assert_export_parity
+from keras_suite.testing import assert_export_parity, read_litert_metadata
 
 pytestmark = pytest.mark.slow
 FORMATS = ["saved_model", "tflite"]
@@ -29,3 +29,11 @@ def test_every_app_trains_runs_its_examples_and_exports(app, trained, cli, tmp_p
     assert code == 0, err
     report = json.loads((tmp_path / "exports" / app / "smoke" / "parity.json").read_text())
     assert_export_parity(report, FORMATS)
+    # the .tflite file describes itself to a phone SDK: every tensor, the labels or vocabulary it refers to
+    metadata, files = read_litert_metadata(tmp_path / "exports" / app / "smoke" / "model.tflite")
+    assert metadata["name"] == f"keras-suite {app}" and metadata["version"] == run.name
+    (subgraph,) = metadata["subgraph_metadata"]
+    tensors = subgraph["input_tensor_metadata"] + subgraph["output_tensor_metadata"]
+    assert all(t["description"] for t in tensors)
+    for ref in [f for t in tensors for f in t.get("associated_files", [])] + metadata.get("associated_files", []):
+        assert files[ref["name"]].strip(), ref

@@ -15,10 +15,11 @@ from keras_suite.apps.base import App, Headline, report_value
 from keras_suite.apps.char_rnn.config import SPEC
 from keras_suite.console import progress_verbosity
 from keras_suite.data.corpora import load_corpus
-from keras_suite.data.vocabulary import OOV_ID, CharVocabulary
+from keras_suite.data.vocabulary import OOV, OOV_ID, CharVocabulary
 from keras_suite.data.windows import split_ids, window_dataset
 from keras_suite.decoding import Sampling, continue_text
 from keras_suite.errors import UserError
+from keras_suite.export import litert_metadata as litert
 from keras_suite.files import write_json, write_text
 from keras_suite.metrics import BitsPerCharacter, Perplexity
 from keras_suite.models.char_rnn import build_char_rnn, build_step_model, stacked_step
@@ -229,7 +230,8 @@ class CharRNNApp(App):
 
         serving = exporting.Serving(
             model=step.model, fn=step.serve, dynamic_spec=step.spec, fixed_spec=step.spec, samples=step.samples,
-            calibration=step.samples, endpoints={"generate": generate}, track=[lookup, inverse])
+            calibration=step.samples, endpoints={"generate": generate}, track=[lookup, inverse],
+            litert=_litert(step.layout, vocab))
         metadata = {
             "task": "character-level language model",
             "vocabulary": {"oov_id": OOV_ID, "chars": list(vocab.chars)},
@@ -237,6 +239,23 @@ class CharRNNApp(App):
             "saved_model_signatures": {"serve": "one step", "generate": "prime: string, length: int32, "
                                        "temperature: float32 (0 = greedy) -> text: string"}}
         return serving, metadata
+
+
+def _litert(layout, vocab):
+    """The metadata inside the .tflite step file: every tensor of the layout, the vocabulary on the token and the
+    logits, and how to drive the steps in the description."""
+    labelled = {"token": {"name": "vocab.txt", "type": "VOCABULARY"},
+                "logits": {"name": "vocab.txt", "type": "TENSOR_AXIS_LABELS"}}
+    rules = "; ".join(f"{k}: {v}" for k, v in layout.items() if k not in ("inputs", "outputs"))
+    return litert.Description(
+        name="keras-suite char_rnn", description=f"character language model, one step per character; {rules}",
+        inputs={n: {**litert.feature(d), **({"associated_files": [labelled[n]]} if n in labelled else {})}
+                for n, d in layout["inputs"].items()},
+        outputs={n: {**litert.feature(d), **({"associated_files": [labelled[n]]} if n in labelled else {})}
+                 for n, d in layout["outputs"].items()},
+        files={"vocab.txt": (litert.vocabulary_file([OOV, *vocab.chars]),
+                             {"description": "the character of each id, one per line (id 0: unknown); newline, "
+                                             "tab and backslash escaped as \\n, \\t, \\\\"})})
 
 
 def _rnn_step(model, prime_ids, count):

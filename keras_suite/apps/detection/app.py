@@ -17,6 +17,7 @@ from keras_suite.detection.anchors import kmeans_anchors, per_scale_anchors
 from keras_suite.detection.grid import AnchorGrid
 from keras_suite.detection.postprocess import detect
 from keras_suite.errors import UserError
+from keras_suite.export import litert_metadata as litert
 from keras_suite.files import write_json
 from keras_suite.losses.yolo import YoloLoss
 from keras_suite.metrics.mean_average_precision import box_iou, evaluate_detections
@@ -262,7 +263,8 @@ class DetectionApp(App):
             float_ops=("DIV",), float_from="/raw",
             # the raw head too, where the boxes a score threshold drops still count
             probe=("/raw", lambda x: model(tf.cast(x["images"], tf.float32), training=False)),
-            probe_limits=ecfg.max_raw_mean_diff)
+            probe_limits=ecfg.max_raw_mean_diff, litert=_litert(size, list(cfg.data.class_names), dc),
+            tasks=_tasks_layout(model, grid, size, list(cfg.data.class_names), dc))
         metadata = {
             "task": "object detection", "labels": list(cfg.data.class_names), "input": exporting.image_input(size),
             "normalization": "inside the graph: x / 255 (the SavedModel resizes any size to "
@@ -275,3 +277,49 @@ class DetectionApp(App):
             "anchors": [list(a) for a in cfg.model.anchors], "strides": list(cfg.model.strides),
             "signature": "serve (also serving_default)"}
         return serving, metadata
+
+
+def _litert(size, names, dc):
+    """The metadata inside the .tflite files: an RGB photo in; boxes, scores, classes and their count out."""
+    d = dc.max_detections
+    return litert.Description(
+        name="keras-suite detection",
+        description=f"YOLO-style detector of {len(names)} classes ({', '.join(names)}) with box decoding and "
+                    f"class-aware non-max suppression inside (score >= {dc.score_threshold}, IoU "
+                    f"{dc.iou_threshold}); the first num_detections rows of each output are valid, the rest zero",
+        inputs={"images": litert.image_input(size, f"RGB photo, {size}x{size}, uint8 0-255 (normalized inside)")},
+        outputs={"boxes": litert.boxes(f"[1, {d}, 4] boxes x1 y1 x2 y2 in input pixels", (0, 1, 2, 3), "PIXEL"),
+                 "scores": litert.feature(f"[1, {d}] detection scores, highest first", stats=(0, 1)),
+                 "classes": litert.feature(f"[1, {d}] int32 class index of each box", files=["labels.txt"]),
+                 "num_detections": litert.feature("[1] int32 number of valid detections")},
+        files={"labels.txt": (litert.text_file(names), {"description": "class names, one per line, in class order",
+                                                        "type": "TENSOR_VALUE_LABELS"})})
+
+
+def _tasks_layout(model, grid, size, names, dc):
+    """The detector as MediaPipe Tasks and the Task Library read it (their metadata writer's layout): boxes
+    (ymin, xmin, ymax, xmax) as fractions of the image, and class, score and count, all float32, named
+    location, category, score and "number of detections"."""
+
+    def fn(inputs):
+        d = serve(model, grid, inputs["images"], False, dc, dc.score_threshold)
+        x1, y1, x2, y2 = tf.unstack(d["boxes"], axis=-1)
+        return {"location": tf.stack([y1, x1, y2, x2], -1) / size, "category": tf.cast(d["classes"], tf.float32),
+                "score": d["scores"], "number_of_detections": tf.cast(d["num_detections"], tf.float32)}
+
+    def back(outputs):
+        y1, x1, y2, x2 = np.moveaxis(outputs["location"] * size, -1, 0)
+        return {"boxes": np.stack([x1, y1, x2, y2], -1), "classes": outputs["category"].astype(np.int32),
+                "scores": outputs["score"], "num_detections": outputs["number_of_detections"].astype(np.int32)}
+
+    main = _litert(size, names, dc)
+    d = dc.max_detections
+    return exporting.TasksLayout(fn, back, dataclasses.replace(main, outputs={
+        "location": litert.boxes(f"[1, {d}, 4] boxes ymin xmin ymax xmax, fractions of the image side",
+                                 (1, 0, 3, 2), "RATIO"),
+        "category": litert.feature(f"[1, {d}] class index of each box (float)", files=["labels.txt"],
+                                   value_range=(2, 2)),
+        "score": litert.feature(f"[1, {d}] detection scores, highest first", value_range=(2, 2), stats=(0, 1)),
+        "number_of_detections": {"name": "number of detections",
+                                 **litert.feature("[1] number of valid detections (float)")}},
+        output_groups=[{"name": "detection_result", "tensor_names": ["location", "category", "score"]}]))

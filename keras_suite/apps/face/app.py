@@ -19,6 +19,7 @@ from keras_suite.data.face_pairs import verification_pairs
 from keras_suite.data.face_splits import drop_small_identities, load_faces, prepare_faces
 from keras_suite.data.pk_sampler import check_pk, pk_dataset, pk_indices
 from keras_suite.errors import UserError
+from keras_suite.export import litert_metadata as litert
 from keras_suite.files import write_json
 from keras_suite.losses import TripletLoss
 from keras_suite.metrics import TripletStatistic
@@ -287,7 +288,14 @@ class FaceApp(App):
             model=model, fn=serve, dynamic_spec=dynamic_spec, fixed_spec=fixed_spec,
             samples=exporting.image_samples(splits.test.images[order], ecfg.parity_samples),
             calibration=exporting.image_samples(splits.train.images, ecfg.calibration_samples),
-            scores=cosine, min_scores={"min_cosine": ecfg.min_cosine})
+            scores=cosine, min_scores={"min_cosine": ecfg.min_cosine},
+            litert=litert.Description(
+                name="keras-suite face", description=f"face embedding for verification: two faces are the same "
+                f"person when the {saved['distance']} distance of their embeddings is <= {saved['threshold']:.4g}",
+                inputs={"images": litert.image_input(size, f"RGB face crop, {size}x{size} (a central square of "
+                                                           f"{d.crop} x the shorter side), uint8 0-255")},
+                outputs={"embedding": litert.feature(f"[1, {model.output_shape[-1]}] unit-length embedding",
+                                                     stats=(-1, 1))}))
         metadata = {
             "task": "face verification embedding", "input": exporting.image_input(size),
             "preprocessing": f"SavedModel: central square crop of {d.crop} x the shorter side, resized to "

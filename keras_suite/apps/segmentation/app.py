@@ -13,6 +13,7 @@ from keras_suite.apps.segmentation.config import SPEC
 from keras_suite.config import arguments
 from keras_suite.console import progress_verbosity
 from keras_suite.data.segmentation import batches, load_splits
+from keras_suite.export import litert_metadata as litert
 from keras_suite.files import write_json
 from keras_suite.losses import CEDiceLoss, DiceLoss, SparseFocalLoss
 from keras_suite.metrics import MeanDice, confusion_scores
@@ -168,7 +169,8 @@ class SegmentationApp(App):
         serving = exporting.Serving(
             model=model, fn=lambda x, dynamic: serve(model, x["images"], dynamic), dynamic_spec=dynamic_spec,
             fixed_spec=fixed_spec, samples=exporting.image_samples(np.round(samples)),
-            calibration=exporting.image_samples(np.round(calibration)))
+            calibration=exporting.image_samples(np.round(calibration)),
+            litert=_litert(size, list(cfg.data.class_names)))
         metadata = {
             "task": "semantic segmentation", "labels": list(cfg.data.class_names), "input": exporting.image_input(size),
             "normalization": "inside the graph: x / 255" if cfg.model.encoder == "unet"
@@ -177,3 +179,18 @@ class SegmentationApp(App):
                         "mask": "uint8 (N, H, W) argmax class index"},
             "signature": "serve (also serving_default)"}
         return serving, metadata
+
+
+def _litert(size, names):
+    """The metadata inside the .tflite files: an RGB photo in, per-class probabilities and the class mask out."""
+    return litert.Description(
+        name="keras-suite segmentation",
+        description=f"U-Net semantic segmentation into {len(names)} classes: {', '.join(names)}",
+        inputs={"images": litert.image_input(size, f"RGB photo, {size}x{size}, uint8 0-255 (normalized inside)")},
+        outputs={"probabilities": litert.feature("per-pixel class probabilities (softmax), [1, H, W, classes]",
+                                                 files=["labels.txt"], stats=(0, 1)),
+                 "mask": {**litert.image_output("per-pixel class index (argmax), [1, H, W]", "GRAYSCALE",
+                                                (0, len(names) - 1)),
+                          "associated_files": [{"name": "labels.txt", "type": "TENSOR_VALUE_LABELS"}]}},
+        files={"labels.txt": (litert.text_file(names), {"description": "class names, one per line, in class order",
+                                                        "type": "TENSOR_AXIS_LABELS"})})

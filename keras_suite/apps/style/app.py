@@ -25,6 +25,7 @@ from keras_suite.data.style_images import (
     style_at,
 )
 from keras_suite.errors import UserError
+from keras_suite.export import litert_metadata as litert
 from keras_suite.files import write_json
 from keras_suite.losses.perceptual import PerceptualLoss, StyleTransferLoss
 from keras_suite.models.stylizer import build_stylizer
@@ -210,7 +211,12 @@ class StyleApp(App):
             model=model, fn=fn, dynamic_spec=dynamic_spec, fixed_spec=fixed_spec,
             samples=exporting.image_samples(random_crops(photos, size, ecfg.parity_samples, 1)),
             calibration=exporting.image_samples(random_crops(photos, size, ecfg.calibration_samples, 2)),
-            scores=psnr, min_scores={"psnr": ecfg.min_psnr})
+            scores=psnr, min_scores={"psnr": ecfg.min_psnr},
+            litert=litert.Description(
+                name="keras-suite style", description="feed-forward style transfer in the style of "
+                f"{', '.join(Path(s).stem for s in cfg.style.images)}",
+                inputs={"images": litert.image_input(size, f"RGB photo, {size}x{size}, uint8 0-255")},
+                outputs={"image": litert.image_output(f"the stylized photo, RGB {size}x{size}, uint8 0-255")}))
         metadata = {
             "task": "style transfer", "style": list(cfg.style.images), "input": exporting.image_input(size),
             "outputs": {"image": "uint8, the input's shape"},

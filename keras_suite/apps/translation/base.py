@@ -24,8 +24,9 @@ from keras_suite.apps.translation.translator import Translator, search
 from keras_suite.config import arguments
 from keras_suite.console import progress_verbosity
 from keras_suite.data.pairs import encode_pairs, load_pairs, pair_dataset
-from keras_suite.data.tokenizer import END_ID, PAD_ID, START_ID, UNK_ID, Tokenizer
+from keras_suite.data.tokenizer import END, END_ID, PAD_ID, START, START_ID, UNK, UNK_ID, Tokenizer
 from keras_suite.errors import UserError
+from keras_suite.export import litert_metadata as litert
 from keras_suite.files import read_json, write_json
 from keras_suite.training.trainer import fit
 
@@ -220,7 +221,8 @@ class TranslationApp(App):
         serving = exporting.Serving(
             model=model, fn=serve, dynamic_spec={"source": tf.TensorSpec([None, None], tf.int32)},
             fixed_spec={"source": tf.TensorSpec([1, source_length], tf.int32)}, samples=samples,
-            calibration=samples, endpoints={"translate": translate}, track=source_tok.layers + target_tok.layers)
+            calibration=samples, endpoints={"translate": translate}, track=source_tok.layers + target_tok.layers,
+            litert=_litert(self.name, source_length, beam, max_length, source_tok, target_tok))
         metadata = {
             "task": f"translation ({cfg.data.source})",
             "search": {"beam": beam.width, "alpha": beam.alpha, "nbest": beam.nbest, "max_length": max_length},
@@ -235,3 +237,30 @@ class TranslationApp(App):
             "saved_model_signatures": {"translate": "text: string (batch) -> translation, score, nbest, nbest_scores",
                                        "serve": "source ids (batch, S) -> tokens, scores"}}
         return serving, metadata
+
+
+def _litert(name, source_length, beam, max_length, source_tok, target_tok):
+    """The metadata inside the .tflite files: source ids in, the n-best target ids and their scores out, with both
+    vocabularies and the tokenization rules (it stays outside the file)."""
+    def rules(tok):
+        return (f"{tok.level} level{', lower-cased' if tok.lowercase else ''}"
+                f"{', punctuation split off, split on spaces' if tok.level == 'word' else ', spaces collapsed'}")
+
+    def vocabulary(tok):
+        return litert.vocabulary_file(["[PAD]", UNK, START, END, *tok.tokens])
+
+    return litert.Description(
+        name=f"keras-suite {name}",
+        description=f"translation with beam search inside (width {beam.width}, length normalization alpha "
+                    f"{beam.alpha}); source: {rules(source_tok)}; target: {rules(target_tok)}",
+        inputs={"source": litert.feature(f"[1, {source_length}] int32 source token ids, 0-padded (truncate longer)",
+                                         files=["source_vocab.txt"])},
+        outputs={"tokens": litert.feature(f"[1, {beam.nbest}, {max_length}] int32 target token ids of the n-best, "
+                                          f"best first, each cut at the first end id ({END_ID})",
+                                          files=["target_vocab.txt"]),
+                 "scores": litert.feature(f"[1, {beam.nbest}] log P / length**alpha of each")},
+        files={"source_vocab.txt": (vocabulary(source_tok), {"description": "source token of each id (0 padding, "
+                                                                            "1 unknown, 2 start, 3 end)",
+                                                             "type": "VOCABULARY"}),
+               "target_vocab.txt": (vocabulary(target_tok), {"description": "target token of each id",
+                                                             "type": "TENSOR_VALUE_LABELS"})})
