@@ -175,5 +175,7 @@ class App:
         serving = serving.stamped(run.name, cfg.export.author or "", cfg.export.license or "")
         report = exporting.export(serving, target, cfg.export, {"app": self.name, **metadata, "run": str(run)})
         print(exporting.format_report(report))
+        if report.get("compat"):
+            print(exporting.format_compat(report["compat"]))
         print(f"exported to {target}")
         return target

@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_suite.errors import UserError, environment_failure
+from keras_suite.export import compat
 from keras_suite.export.formats import EXPORTERS, LIMITS_OF
 from keras_suite.export.parity import ExportError, compare, judge, run_samples
 from keras_suite.files import default_permissions, process_ended, storage_errors, write_json
@@ -38,9 +39,10 @@ def check_target(target, overwrite):
 
 
 def export(serving, target, ecfg, metadata):
-    """Write model.keras + each format in `ecfg.formats` + metadata.json + parity.json into `target`.
+    """Write model.keras + each format in `ecfg.formats` + metadata.json + parity.json into `target`, and
+    compat.json: which runtimes can run each TFLite file (CPU, GPU delegate, full-integer accelerators).
 
-    Returns the parity report. Raises ExportError (nothing written) if any format is outside
+    Returns the parity report, with the compatibility reports under "compat". Raises ExportError (nothing written) if any format is outside
     `ecfg.max_abs_diff` / `ecfg.min_agreement` against the Keras model on `serving.samples`.
     """
     target = Path(target)
@@ -73,7 +75,8 @@ def export(serving, target, ecfg, metadata):
                 diff = None if probe is None else np.abs(np.asarray(probe, np.float64) - probe_reference)
                 row["probe_max_abs_diff"] = None if diff is None else float(diff.max())
                 row["probe_mean_abs_diff"] = None if diff is None else float(diff.mean())
-            limits = {"max_abs_diff": _limit(ecfg.max_abs_diff, name), "min_agreement": _limit(ecfg.min_agreement, name),
+            limits = {"max_abs_diff": _limit(ecfg.max_abs_diff, name),
+                      "min_agreement": _limit(ecfg.min_agreement, name),
                       **{score: _limit(per_format, name) for score, per_format in serving.min_scores.items()},
                       **({"probe_mean_abs_diff": _limit(serving.probe_limits, name)} if serving.probe else {})}
             failed = judge(row, limits)
@@ -87,6 +90,11 @@ def export(serving, target, ecfg, metadata):
             raise ExportError(f"parity check failed against Keras for {', '.join(failures)}; nothing was written")
         report["keras_model_bytes"] = _size(work / "model.keras")
         write_json(work / "parity.json", report)
+        files = sorted(work.glob("*.tflite"))
+        if files:
+            log.info("export: checking which runtimes can run %d TFLite files ...", len(files))
+            report["compat"] = {path.name: compat.report(path.read_bytes()) for path in files}
+            write_json(work / "compat.json", report["compat"])
         write_json(work / "metadata.json", {**metadata, "formats": {n: r["file"] for n, r in report["formats"].items()},
                                             "versions": {"tensorflow": tf.__version__, "keras": keras.__version__}})
         _replace(work, target)

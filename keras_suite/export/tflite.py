@@ -81,9 +81,10 @@ def interpreter(flatbuffer, preserve_all_tensors=False, allocate=True):
     return made
 
 
-def op_names(flatbuffer):
-    """The operator names of a TFLite model as written, in graph order."""
-    return [d["op_name"] for d in interpreter(flatbuffer, allocate=False)._get_ops_details()]
+def op_names(flatbuffer, delegated=False):
+    """The operator names of a TFLite model's main graph in execution order: as written, or `delegated`, after the
+    default delegate (XNNPACK) replaced the ops it takes by DELEGATE ops."""
+    return [d["op_name"] for d in interpreter(flatbuffer, allocate=delegated)._get_ops_details()]
 
 
 def non_builtin_ops(flatbuffer):

@@ -37,3 +37,7 @@ def test_every_app_trains_runs_its_examples_and_exports(app, trained, cli, tmp_p
     assert all(t["description"] for t in tensors)
     for ref in [f for t in tensors for f in t.get("associated_files", [])] + metadata.get("associated_files", []):
         assert files[ref["name"]].strip(), ref
+    # and which runtimes can run it
+    compat = json.loads((tmp_path / "exports" / app / "smoke" / "compat.json").read_text())
+    assert list(compat) == ["model.tflite"] and compat["model.tflite"]["targets"]["cpu"]["supported"] == "yes"
+    assert "GPU delegate" in out and "model.tflite" in out
