@@ -7,5 +7,5 @@ from keras_suite.export.formats import EXPORTERS
 from keras_suite.export.parity import ExportError, format_report
 from keras_suite.export.serving import Serving, TasksLayout, image_input, image_samples, image_specs
 
-__all__ = ["EXPORTERS", "ExportError", "Serving", "TasksLayout", "check_target", "export", "format_compat", "format_report",
-           "image_input", "image_samples", "image_specs", "recover"]
+__all__ = ["EXPORTERS", "ExportError", "Serving", "TasksLayout", "check_target", "export", "format_compat",
+           "format_report", "image_input", "image_samples", "image_specs", "recover"]

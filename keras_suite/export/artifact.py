@@ -42,8 +42,9 @@ def export(serving, target, ecfg, metadata):
     """Write model.keras + each format in `ecfg.formats` + metadata.json + parity.json into `target`, and
     compat.json: which runtimes can run each TFLite file (CPU, GPU delegate, full-integer accelerators).
 
-    Returns the parity report, with the compatibility reports under "compat". Raises ExportError (nothing written) if any format is outside
-    `ecfg.max_abs_diff` / `ecfg.min_agreement` against the Keras model on `serving.samples`.
+    Returns the parity report, with the compatibility reports under "compat". Raises ExportError (nothing
+    written) if any format is outside `ecfg.max_abs_diff` / `ecfg.min_agreement` against the Keras model on
+    `serving.samples`.
     """
     target = Path(target)
     exporters = {name: EXPORTERS.get(name) for name in ecfg.formats}
