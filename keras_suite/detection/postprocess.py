@@ -1,28 +1,34 @@
 """From the raw head to fixed-size detections in the graph: decode, score = objectness x class
-probability, class-aware NMS with `tf.image.non_max_suppression_padded` (a TFLite builtin, unlike
-combined_non_max_suppression), boxes in pixels of the input image."""
+probability (`candidates`), then class-aware NMS with `tf.image.non_max_suppression_padded` (a TFLite builtin,
+unlike combined_non_max_suppression) and boxes in pixels of the input image (`suppress`). A phone app that runs
+the network without NMS (on a GPU delegate) calls the same `suppress` on the host."""
 
 import tensorflow as tf
 
 from keras_suite.detection.grid import AnchorGrid, cxcywh_to_xyxy
 
 
-def detect(raw, grid: AnchorGrid, max_detections=100, iou_threshold=0.5, score_threshold=0.25, scale=None,
-           max_candidates=256):
-    """raw (N, P, 5 + C) -> {"boxes" (N, D, 4) x1 y1 x2 y2, "scores" (N, D), "classes" (N, D) int32,
+def candidates(raw, grid: AnchorGrid):
+    """raw (N, P, 5 + C) -> (boxes (N, P, 4) x1 y1 x2 y2 as fractions of the side, clipped to the image;
+    class scores (N, P, C) = objectness x class probability): every position before suppression."""
+    boxes, _, cls_logit = grid.decode(raw)
+    objectness = tf.sigmoid(tf.cast(raw[..., 4:5], tf.float32))  # a slice that keeps the axis: GPU delegates take it
+    return tf.clip_by_value(cxcywh_to_xyxy(boxes), 0.0, 1.0), objectness * tf.sigmoid(cls_logit)
+
+
+def suppress(xyxy, probabilities, image_size, max_detections=100, iou_threshold=0.5, score_threshold=0.25,
+             scale=None, max_candidates=256):
+    """The `candidates` -> {"boxes" (N, D, 4) x1 y1 x2 y2, "scores" (N, D), "classes" (N, D) int32,
     "num_detections" (N,) int32}; rows past num_detections are zero.
 
     Each position keeps its best class, and only the `max_candidates` best-scoring positions (0: all) go
     to NMS, whose cost grows with the square of its input. Boxes of different classes are moved apart by
     the class index before one NMS call, so boxes only suppress boxes of their own class. `scale` ((N, 2) width,
-    height, or None for the network's input size) maps the boxes to image pixels.
+    height, or None for the network's input size `image_size`) maps the boxes to image pixels.
     """
-    boxes, obj_logit, cls_logit = grid.decode(raw)
-    probabilities = tf.sigmoid(obj_logit)[..., None] * tf.sigmoid(cls_logit)
     scores = tf.reduce_max(probabilities, axis=-1)
     classes = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
-    xyxy = tf.clip_by_value(cxcywh_to_xyxy(boxes), 0.0, 1.0)
-    if 0 < max_candidates < grid.positions:
+    if 0 < max_candidates < xyxy.shape[1]:
         scores, best = tf.math.top_k(scores, k=max_candidates)
         xyxy, classes = tf.gather(xyxy, best, batch_dims=1), tf.gather(classes, best, batch_dims=1)
     shifted = xyxy + 2.0 * tf.cast(classes, tf.float32)[..., None]
@@ -32,10 +38,17 @@ def detect(raw, grid: AnchorGrid, max_detections=100, iou_threshold=0.5, score_t
                                                           pad_to_max_output_size=True)
     keep = tf.sequence_mask(count, max_detections)
     if scale is None:
-        scale = tf.fill([tf.shape(raw)[0], 2], float(grid.image_size))
+        scale = tf.fill([tf.shape(xyxy)[0], 2], float(image_size))
     pixels = tf.tile(tf.cast(scale, tf.float32), [1, 2])[:, None, :]
     out_boxes = tf.gather(xyxy, selected, batch_dims=1) * pixels
     return {"boxes": tf.where(keep[..., None], out_boxes, 0.0),
             "scores": tf.where(keep, tf.gather(scores, selected, batch_dims=1), 0.0),
             "classes": tf.where(keep, tf.gather(classes, selected, batch_dims=1), 0),
             "num_detections": tf.cast(count, tf.int32)}
+
+
+def detect(raw, grid: AnchorGrid, max_detections=100, iou_threshold=0.5, score_threshold=0.25, scale=None,
+           max_candidates=256):
+    """raw (N, P, 5 + C) -> fixed-size detections: `suppress(*candidates(raw, grid))`."""
+    return suppress(*candidates(raw, grid), grid.image_size, max_detections, iou_threshold, score_threshold, scale,
+                    max_candidates)

@@ -1,7 +1,8 @@
 """The export formats, by name: a SavedModel with every signature, and TFLite float32, float16 and int8 files
 of the fixed-size signature with builtin ops only, carrying the app's LiteRT metadata, and the same signature
-laid out for MediaPipe Tasks (`tflite_tasks`, where an app has that layout). Each writes its artifact into the
-work folder and runs it on the parity samples."""
+laid out for MediaPipe Tasks (`tflite_tasks`) or for a GPU delegate without non-max suppression
+(`tflite_nonms`), where an app has those layouts. Each writes its artifact into the work folder and runs it on
+the parity samples."""
 
 import os
 import tempfile
@@ -16,24 +17,24 @@ from keras_suite.export.parity import ExportError, run_samples
 from keras_suite.registry import Registry
 
 EXPORTERS = Registry("export format")
-LIMITS_OF = {"tflite_tasks": "tflite"}  # a format checked with another's limits unless it has its own
+LIMITS_OF = {"tflite_tasks": "tflite", "tflite_nonms": "tflite"}  # checked with another's limits unless configured
 
 
-def _signature(serving, dynamic, tasks=False):
-    spec = serving.dynamic_spec if dynamic else serving.fixed_spec
+def _signature(serving, dynamic, layout=None):
+    spec = serving.dynamic_spec if dynamic else (layout and layout.spec) or serving.fixed_spec
     names = list(spec)
 
     def serve(*args):
         inputs = dict(zip(names, args))
-        return serving.tasks.fn(inputs) if tasks else serving.fn(inputs, dynamic)
+        return layout.fn(inputs) if layout else serving.fn(inputs, dynamic)
 
     return tf.function(serve, input_signature=[tf.TensorSpec(spec[n].shape, spec[n].dtype, name=n) for n in names])
 
 
-def _archive(serving, dynamic, tasks=False):
+def _archive(serving, dynamic, layout=None):
     archive = keras.export.ExportArchive()
     archive.track(serving.model)
-    archive.add_endpoint("serve", _signature(serving, dynamic, tasks))
+    archive.add_endpoint("serve", _signature(serving, dynamic, layout))
     if dynamic:
         for layer in serving.track:
             archive.track(layer)
@@ -50,15 +51,15 @@ def _saved_model(serving, work, ctx):
     return (path, *run_samples(lambda **x: signature(**{k: tf.constant(v) for k, v in x.items()}), serving.samples))
 
 
-def _tflite(quantization, filename, tasks=False):
+def _tflite(quantization, filename, layout_format=None, purpose=None):
     def exporter(serving, work, ctx):
-        if tasks and serving.tasks is None:
-            raise ExportError("this app has no layout for MediaPipe Tasks / the Task Library: leave tflite_tasks out "
-                              "of export.formats")
-        folder = "fixed_tasks_saved_model" if tasks else "fixed_saved_model"  # made once, for every quantization
+        layout = serving.layouts.get(layout_format) if layout_format else None
+        if layout_format and layout is None:
+            raise ExportError(f"this app has no {purpose}: leave {layout_format} out of export.formats")
+        folder = f"fixed_saved_model_{layout_format or 'main'}"  # made once, shared by the quantizations
         if folder not in ctx:
             ctx[folder] = Path(tempfile.mkdtemp(prefix=f".fixed-{os.getpid()}-", dir=work.parent))
-            _archive(serving, dynamic=False, tasks=tasks).write_out(str(ctx[folder]), verbose=False)
+            _archive(serving, dynamic=False, layout=layout).write_out(str(ctx[folder]), verbose=False)
         try:
             flatbuffer = tflite.convert(ctx[folder], quantization=quantization,
                                         representative=serving.calibration, float_ops=serving.float_ops,
@@ -68,17 +69,20 @@ def _tflite(quantization, filename, tasks=False):
         bad = tflite.non_builtin_ops(flatbuffer)
         if bad:
             raise ExportError(f"TFLite model ({quantization}) needs non-builtin ops: {', '.join(bad)}")
-        description = serving.tasks.litert if tasks else serving.litert
+        description = layout.litert if layout else serving.litert
         if description is not None:
             flatbuffer = litert_metadata.pack(flatbuffer, description)
         path = work / filename
         path.write_bytes(flatbuffer)
-        outputs, ms = run_samples(tflite.Runner(flatbuffer), serving.samples)
-        if tasks:
-            outputs = serving.tasks.back(outputs)
+        samples = serving.samples
+        if layout and layout.prepare:
+            samples = [layout.prepare(sample) for sample in samples]
+        outputs, ms = run_samples(tflite.Runner(flatbuffer), samples)
+        if layout:
+            outputs = layout.back(outputs)
         if serving.probe is not None:  # another interpreter: keeping every tensor turns the fast kernels off
             probe = tflite.Runner(flatbuffer, probe=serving.probe[0])
-            outputs["probe"] = np.concatenate([probe(**sample)["probe"] for sample in serving.samples])
+            outputs["probe"] = np.concatenate([probe(**sample)["probe"] for sample in samples])
         return path, outputs, ms
 
     return exporter
@@ -87,4 +91,7 @@ def _tflite(quantization, filename, tasks=False):
 EXPORTERS.register("tflite")(_tflite("float32", "model.tflite"))
 EXPORTERS.register("tflite_fp16")(_tflite("float16", "model_fp16.tflite"))
 EXPORTERS.register("tflite_int8")(_tflite("int8", "model_int8.tflite"))
-EXPORTERS.register("tflite_tasks")(_tflite("float32", "model_tasks.tflite", tasks=True))
+EXPORTERS.register("tflite_tasks")(_tflite("float32", "model_tasks.tflite", "tflite_tasks",
+                                           "layout for MediaPipe Tasks / the Task Library"))
+EXPORTERS.register("tflite_nonms")(_tflite("float32", "model_nonms.tflite", "tflite_nonms",
+                                           "layout without non-max suppression"))

@@ -25,7 +25,8 @@ class Serving:
     array) compares an intermediate tensor of the TFLite files with Keras' (a detector's raw head, before the
     post-processing that can hide differences): "probe_mean_abs_diff", limited by `probe_limits` {format: max},
     and "probe_max_abs_diff" for the record. `litert` describes the fixed-size signature's tensors for the
-    metadata packed into every TFLite file; `tasks` lays that signature out as a phone SDK expects it.
+    metadata packed into every TFLite file; `layouts` maps further TFLite formats (e.g. "tflite_tasks") to other
+    layouts of that signature, for a phone SDK or a GPU delegate.
     """
 
     model: keras.Model
@@ -43,27 +44,33 @@ class Serving:
     probe: tuple = None
     probe_limits: dict = dataclasses.field(default_factory=dict)
     litert: Description = None
-    tasks: "TasksLayout" = None
+    layouts: dict = dataclasses.field(default_factory=dict)
 
     def stamped(self, version, author, license):
         """This serving with the model's version, author and licence in every LiteRT description."""
         def stamp(description):
-            return dataclasses.replace(description, version=version, author=author, license=license)
+            return description and dataclasses.replace(description, version=version, author=author, license=license)
 
-        tasks = self.tasks and dataclasses.replace(self.tasks, litert=stamp(self.tasks.litert))
-        return dataclasses.replace(self, litert=self.litert and stamp(self.litert), tasks=tasks)
+        return dataclasses.replace(self, litert=stamp(self.litert), layouts={
+            name: dataclasses.replace(layout, litert=stamp(layout.litert)) for name, layout in self.layouts.items()})
 
 
 @dataclasses.dataclass
-class TasksLayout:
-    """The fixed-size signature in the layout MediaPipe Tasks and the LiteRT Task Library read (their object
-    detector: four float32 outputs found by their metadata names). `fn(inputs)` computes it from the fixed
-    inputs, `back(outputs)` turns its outputs into the main signature's, so the file is checked against Keras
-    like every other format; `litert` describes it."""
+class Layout:
+    """The fixed-size signature laid out for one consumer: the four float outputs MediaPipe Tasks' object detector
+    reads by their metadata names, or a network without the post-processing a GPU delegate cannot run.
+
+    `fn(inputs)` computes it from inputs of `spec` (default: the serving's fixed spec); `prepare(sample)` turns a
+    parity sample into such inputs; `back(outputs)` turns its outputs into the main signature's (running on the
+    host what the layout leaves out), so the file is checked against Keras like every other format; `litert`
+    describes it.
+    """
 
     fn: callable
     back: callable
     litert: Description
+    spec: dict = None
+    prepare: callable = None
 
 
 def image_specs(size, name="images"):

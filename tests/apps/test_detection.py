@@ -48,7 +48,7 @@ def test_evaluate_predict_and_anchors(cli, detection_run, tmp_path):
 
 
 def test_export_runs_nms_in_every_format(cli, detection_run, tmp_path):
-    formats = "saved_model,tflite,tflite_fp16,tflite_int8,tflite_tasks"
+    formats = "saved_model,tflite,tflite_fp16,tflite_int8,tflite_tasks,tflite_nonms"
     # An untrained model's scores sit at the threshold, so int8 parity is checked on trained runs (bench);
     # here int8 must convert with builtin ops and run (its DIV kernel stays float).
     limits = "{'saved_model': 1.0, 'tflite': 0.9, 'tflite_fp16': 0.8, 'tflite_int8': 0.0}"
@@ -82,6 +82,18 @@ def test_export_runs_nms_in_every_format(cli, detection_run, tmp_path):
     assert files["labels.txt"] == b"".join(f"{d}\n".encode() for d in range(10))
     assert subgraph["output_tensor_groups"] == [{"name": "detection_result",
                                                  "tensor_names": ["location", "category", "score"]}]
+
+    # Without NMS, for a GPU delegate: every position's boxes and class scores from a float photo; the host's
+    # suppression (the parity check runs it) gives the in-graph detections, and the GPU rules pass.
+    assert report["formats"]["tflite_nonms"]["match_rate"] == 1.0
+    nonms = tflite.Runner((target / "model_nonms.tflite").read_bytes())(images=scene.astype(np.float32))
+    assert nonms["boxes"].shape[:2] == nonms["scores"].shape[:2] and nonms["scores"].shape[2] == 10
+    compat = json.loads((target / "compat.json").read_text())
+    assert compat["model_nonms.tflite"]["targets"]["gpu"]["supported"] == "yes"
+    assert compat["model.tflite"]["targets"]["gpu"]["supported"] == "partial"  # NMS loops stay on the CPU
+    metadata, _ = read_litert_metadata(target / "model_nonms.tflite")
+    scores = next(t for t in metadata["subgraph_metadata"][0]["output_tensor_metadata"] if t["name"] == "scores")
+    assert scores["process_units"][0]["options"]["global_score_threshold"] == pytest.approx(0.001)
 
     loaded = tf.saved_model.load(str(target / "saved_model"))
     images, _, _ = make_detection_scenes(1, 90, seed=5)

@@ -15,7 +15,7 @@ from keras_suite.config import arguments
 from keras_suite.data.detection import augmenter, detection_batches, load_detection
 from keras_suite.detection.anchors import kmeans_anchors, per_scale_anchors
 from keras_suite.detection.grid import AnchorGrid
-from keras_suite.detection.postprocess import detect
+from keras_suite.detection.postprocess import candidates, detect, suppress
 from keras_suite.errors import UserError
 from keras_suite.export import litert_metadata as litert
 from keras_suite.files import write_json
@@ -264,7 +264,8 @@ class DetectionApp(App):
             # the raw head too, where the boxes a score threshold drops still count
             probe=("/raw", lambda x: model(tf.cast(x["images"], tf.float32), training=False)),
             probe_limits=ecfg.max_raw_mean_diff, litert=_litert(size, list(cfg.data.class_names), dc),
-            tasks=_tasks_layout(model, grid, size, list(cfg.data.class_names), dc))
+            layouts={"tflite_tasks": _tasks_layout(model, grid, size, list(cfg.data.class_names), dc),
+                     "tflite_nonms": _nonms_layout(model, grid, size, list(cfg.data.class_names), dc)})
         metadata = {
             "task": "object detection", "labels": list(cfg.data.class_names), "input": exporting.image_input(size),
             "normalization": "inside the graph: x / 255 (the SavedModel resizes any size to "
@@ -314,7 +315,7 @@ def _tasks_layout(model, grid, size, names, dc):
 
     main = _litert(size, names, dc)
     d = dc.max_detections
-    return exporting.TasksLayout(fn, back, dataclasses.replace(main, outputs={
+    return exporting.Layout(fn, back, dataclasses.replace(main, outputs={
         "location": litert.boxes(f"[1, {d}, 4] boxes ymin xmin ymax xmax, fractions of the image side",
                                  (1, 0, 3, 2), "RATIO"),
         "category": litert.feature(f"[1, {d}] class index of each box (float)", files=["labels.txt"],
@@ -323,3 +324,37 @@ def _tasks_layout(model, grid, size, names, dc):
         "number_of_detections": {"name": "number of detections",
                                  **litert.feature("[1] number of valid detections (float)")}},
         output_groups=[{"name": "detection_result", "tensor_names": ["location", "category", "score"]}]))
+
+
+def _nonms_layout(model, grid, size, names, dc):
+    """The network and box decoding without non-max suppression, for a GPU delegate (it runs no loops and no
+    NMS): a float32 photo in, every position's box and class scores out. The host runs the suppression with the
+    parameters in the metadata (in Python: `keras_suite.detection.postprocess.suppress`)."""
+
+    def fn(inputs):
+        boxes, scores = candidates(model(inputs["images"], training=False), grid)
+        return {"boxes": boxes, "scores": scores}
+
+    def back(outputs):
+        d = suppress(tf.constant(outputs["boxes"]), tf.constant(outputs["scores"]), size, dc.max_detections,
+                     dc.iou_threshold, dc.score_threshold, max_candidates=dc.max_candidates)
+        return {k: v.numpy() for k, v in d.items()}
+
+    nms = (f"keep each position's best class; take the {dc.max_candidates} best positions; class-aware NMS "
+           f"(IoU {dc.iou_threshold}, score >= {dc.score_threshold}, at most {dc.max_detections} boxes)")
+    image = litert.image_input(size, f"RGB photo, {size}x{size}, float32 0-255 (normalized inside)")
+    return exporting.Layout(
+        fn, back, spec={"images": tf.TensorSpec([1, size, size, 3], tf.float32, name="images")},
+        prepare=lambda sample: {"images": sample["images"].astype(np.float32)},
+        litert=dataclasses.replace(
+            _litert(size, names, dc), description=f"YOLO-style detector of {len(names)} classes without non-max "
+            f"suppression, for a GPU delegate; then on the host: {nms}",
+            inputs={"images": image},
+            outputs={"boxes": litert.boxes(f"[1, {grid.positions}, 4] every position's box x1 y1 x2 y2, fractions "
+                                           "of the image side", (0, 1, 2, 3), "RATIO"),
+                     "scores": {**litert.feature(f"[1, {grid.positions}, {len(names)}] objectness x class "
+                                                 "probability of each position and class", files=["labels.txt"],
+                                                 stats=(0, 1)),
+                                "process_units": [{"options_type": "ScoreThresholdingOptions",
+                                                   "options": {"global_score_threshold": dc.score_threshold}}],
+                                "associated_files": [{"name": "labels.txt", "type": "TENSOR_AXIS_LABELS"}]}}))

@@ -72,7 +72,7 @@ class DetectionExportConfig(ExportConfig):
     """Detections are compared with the SavedModel's by matching boxes (same class, IoU >= 0.5). Int8 on a
     trained model matches 0.70-0.79 of them (bench/RESULTS.md: quantizing the whole graph costs mAP@0.5)."""
 
-    formats: tuple[str, ...] = ("saved_model", "tflite", "tflite_fp16", "tflite_int8", "tflite_tasks")
+    formats: tuple[str, ...] = ("saved_model", "tflite", "tflite_fp16", "tflite_int8", "tflite_tasks", "tflite_nonms")
     parity_samples: int = setting(32, ge=1)
     max_abs_diff: dict[str, float] = dataclasses.field(default_factory=dict)
     min_agreement: dict[str, float] = dataclasses.field(default_factory=dict)
