@@ -7,6 +7,7 @@ from keras_suite.layers.cross_attention import CrossAttention
 from keras_suite.layers.csp_block import CSPBlock
 from keras_suite.layers.down_block import DownBlock
 from keras_suite.layers.inception_resnet_block import InceptionResNetBlock
+from keras_suite.layers.instance_normalization import InstanceNormalization
 from keras_suite.layers.inverted_residual_block import InvertedResidualBlock
 from keras_suite.layers.learned_position_embedding import LearnedPositionEmbedding
 from keras_suite.layers.resize_conv import ResizeConv2D
@@ -17,6 +18,6 @@ from keras_suite.layers.transformer_encoder_block import TransformerEncoderBlock
 from keras_suite.layers.up_block import UpBlock
 
 __all__ = ["CachedMultiHeadAttention", "CausalTransformerBlock", "ConvBlock", "CrossAttention", "CSPBlock",
-           "DownBlock", "InceptionResNetBlock", "InvertedResidualBlock", "LearnedPositionEmbedding", "ResizeConv2D",
+           "DownBlock", "InceptionResNetBlock", "InstanceNormalization", "InvertedResidualBlock", "LearnedPositionEmbedding", "ResizeConv2D",
            "SinusoidalPositionEncoding", "TokenAndPositionEmbedding", "TransformerDecoderBlock",
            "TransformerEncoderBlock", "UpBlock"]

@@ -1,15 +1,15 @@
 """The feed-forward style transfer network of Johnson et al., 2016, "Perceptual Losses for Real-Time
 Style Transfer and Super-Resolution" (https://arxiv.org/abs/1603.08155): two stride-2 convolutions,
 residual blocks, and two resize-convolutions back to the input size, with instance normalization
-(Ulyanov et al., 2016, https://arxiv.org/abs/1607.08022) as Keras GroupNormalization(groups=-1)."""
+(Ulyanov et al., 2016, https://arxiv.org/abs/1607.08022) in 4-D ops, so a GPU delegate runs the whole model."""
 
 import keras
 
-from keras_suite.layers import ResizeConv2D
+from keras_suite.layers import InstanceNormalization, ResizeConv2D
 
 
 def _norm_act(x, name, activation=True):
-    x = keras.layers.GroupNormalization(groups=-1, epsilon=1e-3, name=f"{name}_in")(x)
+    x = InstanceNormalization(epsilon=1e-3, name=f"{name}_in")(x)
     return keras.layers.Activation("relu", name=f"{name}_relu")(x) if activation else x
 
 

@@ -1,6 +1,8 @@
 """The shared layer harness over every layer `keras_suite.layers` exports: output shapes, weight counts, config
 round trip and a .keras save/reload with the same outputs. A new layer fails here until it has a case."""
 
+import keras
+import numpy as np
 import pytest
 
 from keras_suite import layers
@@ -22,6 +24,7 @@ CASES = {
     "CSPBlock": ({"filters": 16, "depth": 1}, (2, 8, 8, 12), (2, 8, 8, 16), 15, 10, {}),
     "DownBlock": ({"filters": 8}, (2, 16, 16, 3), [(2, 16, 16, 8), (2, 8, 8, 8)], 6, 4, {}),
     "InceptionResNetBlock": ({"branch_filters": 4}, (2, 8, 8, 16), (2, 8, 8, 16), 20, 12, {}),
+    "InstanceNormalization": ({}, (2, 5, 4, 3), (2, 5, 4, 3), 2, 0, {}),
     # expand, depthwise and project convs, each + BN
     "InvertedResidualBlock": ({"filters": 8, "strides": 2}, (2, 8, 8, 8), (2, 4, 4, 8), 9, 6, {}),
     "LearnedPositionEmbedding": ({"max_length": 16}, (2, 5, 8), (2, 5, 8), 1, 0, {}),
@@ -44,3 +47,14 @@ def test_every_layer_passes_the_harness(name, tmp_path):
     kwargs, shape, output, trainable, non_trainable, options = CASES[name]
     run_layer_test(getattr(layers, name), kwargs, shape, output, trainable, non_trainable, directory=tmp_path,
                    **options)
+
+
+def test_instance_normalization_is_group_normalization_with_one_group_per_channel():
+    x = np.random.default_rng(0).normal(3.0, 2.0, (2, 6, 5, 4)).astype("float32")
+    reference = keras.layers.GroupNormalization(groups=-1, epsilon=1e-3)
+    reference.build(x.shape)
+    reference.set_weights([np.arange(1, 5, dtype="float32"), np.full(4, 0.5, "float32")])
+    ours = layers.InstanceNormalization(epsilon=1e-3)
+    ours.build(x.shape)
+    ours.set_weights(reference.get_weights())
+    np.testing.assert_allclose(ours(x), reference(x), atol=1e-5)
