@@ -18,6 +18,6 @@ from keras_suite.layers.transformer_encoder_block import TransformerEncoderBlock
 from keras_suite.layers.up_block import UpBlock
 
 __all__ = ["CachedMultiHeadAttention", "CausalTransformerBlock", "ConvBlock", "CrossAttention", "CSPBlock",
-           "DownBlock", "InceptionResNetBlock", "InstanceNormalization", "InvertedResidualBlock", "LearnedPositionEmbedding", "ResizeConv2D",
-           "SinusoidalPositionEncoding", "TokenAndPositionEmbedding", "TransformerDecoderBlock",
-           "TransformerEncoderBlock", "UpBlock"]
+           "DownBlock", "InceptionResNetBlock", "InstanceNormalization", "InvertedResidualBlock",
+           "LearnedPositionEmbedding", "ResizeConv2D", "SinusoidalPositionEncoding", "TokenAndPositionEmbedding",
+           "TransformerDecoderBlock", "TransformerEncoderBlock", "UpBlock"]
