@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_suite.errors import UserError, environment_failure
-from keras_suite.export import compat
+from keras_suite.export import card, compat
 from keras_suite.export.formats import EXPORTERS, LIMITS_OF
 from keras_suite.export.parity import ExportError, compare, judge, run_samples
 from keras_suite.files import default_permissions, process_ended, storage_errors, write_json
@@ -39,8 +39,9 @@ def check_target(target, overwrite):
 
 
 def export(serving, target, ecfg, metadata):
-    """Write model.keras + each format in `ecfg.formats` + metadata.json + parity.json into `target`, and
-    compat.json: which runtimes can run each TFLite file (CPU, GPU delegate, full-integer accelerators).
+    """Write model.keras + each format in `ecfg.formats` + metadata.json + parity.json into `target`, with
+    compat.json (which runtimes can run each TFLite file: CPU, GPU delegate, full-integer accelerators) and the
+    model card README.md.
 
     Returns the parity report, with the compatibility reports under "compat". Raises ExportError (nothing
     written) if any format is outside `ecfg.max_abs_diff` / `ecfg.min_agreement` against the Keras model on
@@ -67,8 +68,9 @@ def export(serving, target, ecfg, metadata):
                      len(serving.samples))
             started = time.monotonic()
             path, outputs, ms = exporter(serving, work, ctx)
-            probe = outputs.pop("probe", None)
+            probe, latency = outputs.pop("probe", None), outputs.pop("latency", {})
             row = {"file": path.name, "bytes": _size(path), "ms_per_sample": round(ms, 3),
+                   **{f"ms_{n}_thread{'s' if n > 1 else ''}": round(t, 3) for n, t in latency.items()},
                    **compare(reference, outputs)}
             if serving.scores is not None:
                 row.update(serving.scores(reference, outputs))
@@ -96,8 +98,12 @@ def export(serving, target, ecfg, metadata):
             log.info("export: checking which runtimes can run %d TFLite files ...", len(files))
             report["compat"] = {path.name: compat.report(path.read_bytes()) for path in files}
             write_json(work / "compat.json", report["compat"])
-        write_json(work / "metadata.json", {**metadata, "formats": {n: r["file"] for n, r in report["formats"].items()},
-                                            "versions": {"tensorflow": tf.__version__, "keras": keras.__version__}})
+        metadata = {**metadata, "formats": {n: r["file"] for n, r in report["formats"].items()},
+                    "versions": {"tensorflow": tf.__version__, "keras": keras.__version__}}
+        write_json(work / "metadata.json", metadata)
+        card.write(work, report, metadata, {
+            row["file"]: serving.layouts[name].litert if name in serving.layouts else serving.litert
+            for name, row in report["formats"].items() if row["file"].endswith(".tflite")})
         _replace(work, target)
         return report
     except storage_errors() as e:  # a full disk or a forbidden folder: name the artifact, not its temporary folder

@@ -80,6 +80,7 @@ def _tflite(quantization, filename, layout_format=None, purpose=None):
         outputs, ms = run_samples(tflite.Runner(flatbuffer), samples)
         if layout:
             outputs = layout.back(outputs)
+        outputs["latency"] = {threads: tflite.latency(flatbuffer, samples, threads) for threads in (1, 2)}
         if serving.probe is not None:  # another interpreter: keeping every tensor turns the fast kernels off
             probe = tflite.Runner(flatbuffer, probe=serving.probe[0])
             outputs["probe"] = np.concatenate([probe(**sample)["probe"] for sample in samples])

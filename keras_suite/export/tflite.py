@@ -1,6 +1,9 @@
 """TFLite (LiteRT) conversion with builtin ops only, op inspection, and running with ai_edge_litert."""
 
+import time
 import warnings
+
+import numpy as np
 
 import tensorflow as tf
 from ai_edge_litert.interpreter import Interpreter
@@ -69,13 +72,14 @@ def convert(saved_model_dir, signature="serve", quantization="float32", represen
         return converter.convert()
 
 
-def interpreter(flatbuffer, preserve_all_tensors=False, allocate=True):
+def interpreter(flatbuffer, preserve_all_tensors=False, allocate=True, num_threads=None):
     """A LiteRT interpreter of the model, made without the runtime's notices on stderr (the XNNPACK delegate's,
     the warning that keeping every tensor is for debugging). Allocating applies the default delegate, which
     replaces the ops it takes by one DELEGATE op."""
     with native_stderr_silenced(), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*experimental_preserve_all_tensors.*")
-        made = Interpreter(model_content=flatbuffer, experimental_preserve_all_tensors=preserve_all_tensors)
+        made = Interpreter(model_content=flatbuffer, experimental_preserve_all_tensors=preserve_all_tensors,
+                           num_threads=num_threads)
         if allocate:
             made.allocate_tensors()
     return made
@@ -91,6 +95,21 @@ def non_builtin_ops(flatbuffer):
     """Ops a stock LiteRT runtime cannot run without extra delegates (Flex or custom ops)."""
     return sorted({op for op in op_names(flatbuffer) if op.startswith("Flex") or op == "CUSTOM"
                    or op.startswith("DELEGATE")})
+
+
+def latency(flatbuffer, samples, threads, signature="serve", warmup=2):
+    """Median milliseconds per call of the signature with `threads` CPU threads, over the samples (at most 16),
+    after `warmup` calls."""
+    runner = interpreter(flatbuffer, num_threads=threads).get_signature_runner(signature)
+    samples = list(samples)[:16]
+    for _ in range(warmup):
+        runner(**samples[0])
+    times = []
+    for sample in samples:
+        start = time.perf_counter()
+        runner(**sample)
+        times.append((time.perf_counter() - start) * 1000)
+    return float(np.median(times))
 
 
 class Runner:

@@ -1,6 +1,7 @@
 """Every registered app, end to end on its tiny config: train -> its examples (evaluate, predict/translate/...)
 -> export with parity. A new app is tested here by being registered."""
 
+import contextlib
 import json
 
 import pytest
@@ -41,3 +42,9 @@ def test_every_app_trains_runs_its_examples_and_exports(app, trained, cli, tmp_p
     compat = json.loads((tmp_path / "exports" / app / "smoke" / "compat.json").read_text())
     assert list(compat) == ["model.tflite"] and compat["model.tflite"]["targets"]["cpu"]["supported"] == "yes"
     assert "GPU delegate" in out and "model.tflite" in out
+    # the model card: every file, and a Python example that runs as written
+    card = (tmp_path / "exports" / app / "smoke" / "README.md").read_text()
+    assert "## Files" in card and "`model.tflite`" in card and "```kotlin" in card
+    example = card.split("```python\n")[1].split("```")[0]
+    with contextlib.chdir(tmp_path / "exports" / app / "smoke"):
+        exec(example, {})

@@ -340,7 +340,8 @@ def _nonms_layout(model, grid, size, names, dc):
                      dc.iou_threshold, dc.score_threshold, max_candidates=dc.max_candidates)
         return {k: v.numpy() for k, v in d.items()}
 
-    nms = (f"keep each position's best class; take the {dc.max_candidates} best positions; class-aware NMS "
+    best = dc.max_candidates if 0 < dc.max_candidates < grid.positions else grid.positions
+    nms = (f"keep each position's best class; take the {best} best positions; class-aware NMS "
            f"(IoU {dc.iou_threshold}, score >= {dc.score_threshold}, at most {dc.max_detections} boxes)")
     image = litert.image_input(size, f"RGB photo, {size}x{size}, float32 0-255 (normalized inside)")
     return exporting.Layout(

@@ -1,0 +1,109 @@
+"""The model card written beside every export (README.md): what each file takes and gives, how it compares with
+Keras, how fast it runs, where it runs, and how to call it from Python and from an Android app."""
+
+from pathlib import Path
+
+import numpy as np
+
+from keras_suite.export import compat, tflite
+from keras_suite.export.parity import LOWER_IS_BETTER, column
+
+KOTLIN_TYPES = {"float32": 4, "float16": 2, "int32": 4, "int64": 8, "uint8": 1, "int8": 1, "bool": 1}
+
+
+def _tensors(details):
+    return {name: (np.dtype(d["dtype"]).name, [int(x) for x in d["shape"]]) for name, d in details.items()}
+
+
+def _signature(path):
+    runner = tflite.interpreter(Path(path).read_bytes()).get_signature_runner("serve")
+    return _tensors(runner.get_input_details()), _tensors(runner.get_output_details())
+
+
+def _checks(row):
+    shown = []
+    for name, limit in row["limits"].items():
+        value = row.get(column(name))
+        if limit is None or value is None:
+            continue
+        shown.append(f"{column(name)} {value:.4g} {'<=' if name in LOWER_IS_BETTER else '>='} {limit:g}")
+    return "; ".join(shown) or "-"
+
+
+def _io_table(description, tensors, which):
+    described = getattr(description, which) if description else {}
+    lines = ["| tensor | dtype | shape | meaning | labels |", "|---|---|---|---|---|"]
+    for name, (dtype, shape) in tensors.items():
+        meta = described.get(name, {})
+        files = ", ".join(f"`{f['name']}`" for f in meta.get("associated_files", []))
+        lines.append(f"| `{name}` | {dtype} | {shape} | {meta.get('description', '')} | {files} |")
+    return lines
+
+
+def _python(file, inputs):
+    args = ", ".join(f"{n}=np.zeros({tuple(s)}, np.{d})" for n, (d, s) in inputs.items())
+    return ["```python", "import numpy as np", "from ai_edge_litert.interpreter import Interpreter", "",
+            f'runner = Interpreter(model_path="{file}").get_signature_runner("serve")',
+            f"outputs = runner({args})", "print({name: value.shape for name, value in outputs.items()})", "```"]
+
+
+def _kotlin(file, inputs, outputs):
+    def buffer(dtype, shape):
+        return (f"ByteBuffer.allocateDirect({int(np.prod(shape)) * KOTLIN_TYPES.get(dtype, 4)})"
+                ".order(ByteOrder.nativeOrder())")
+
+    lines = ["```kotlin", "// LiteRT (org.tensorflow:tensorflow-lite); the file in the app's assets",
+             f'val interpreter = Interpreter(FileUtil.loadMappedFile(context, "{file}"))']
+    lines.append("val inputs = mapOf<String, Any>(")
+    lines += [f'    "{n}" to {buffer(d, s)},  // {d} {s}' for n, (d, s) in inputs.items()]
+    lines.append(")")
+    lines.append("val outputs = mapOf<String, Any>(")
+    lines += [f'    "{n}" to {buffer(d, s)},  // {d} {s}' for n, (d, s) in outputs.items()]
+    lines += [")", 'interpreter.runSignature(inputs, outputs, "serve")', "```"]
+    return lines
+
+
+def write(folder, report, metadata, descriptions):
+    """Write README.md into the export `folder`: `report` is the parity report (with "compat"), `metadata` what
+    metadata.json holds, `descriptions` the LiteRT description of each .tflite file by file name."""
+    folder = Path(folder)
+    rows = report["formats"]
+    main = next(iter(descriptions.values()), None)
+    title = main.name if main else f"keras-suite {metadata.get('app', '')}"
+    lines = [f"# {title}", ""]
+    if main:
+        lines += [main.description, ""]
+    lines += [f"Exported by keras-suite from the run `{metadata.get('run', '')}` "
+              f"(TensorFlow {metadata['versions']['tensorflow']}, Keras {metadata['versions']['keras']}). "
+              f"Each format was run on {report['samples']} held-out samples and compared with the Keras model.", "",
+              "## Files", "",
+              "| format | file | size | ms, 1 thread | ms, 2 threads | checked against Keras |",
+              "|---|---|---|---|---|---|"]
+    for name, row in rows.items():
+        ms = [f"{row[k]:.3g}" if k in row else "-" for k in ("ms_1_thread", "ms_2_threads")]
+        lines.append(f"| {name} | `{row['file']}` | {row['bytes'] / 1e6:.2f} MB | {ms[0]} | {ms[1]} | {_checks(row)} |")
+    lines += ["", "Milliseconds: the median over the samples after two warm-up calls, on the exporting machine's CPU "
+              "with XNNPACK.", ""]
+    groups = {}  # files with the same description and tensors (float, fp16, int8 of one layout) share a section
+    for file, description in descriptions.items():
+        inputs, outputs = _signature(folder / file)
+        groups.setdefault((id(description), repr(inputs), repr(outputs)), (description, inputs, outputs, []))[3].append(
+            file)
+    for description, inputs, outputs, files in groups.values():
+        lines += [f"## {', '.join(f'`{f}`' for f in files)}: signature `serve`", ""]
+        if description and description.description != main.description:
+            lines += [description.description, ""]
+        lines += ["Inputs:", "", *_io_table(description, inputs, "inputs"), "", "Outputs:", "",
+                  *_io_table(description, outputs, "outputs"), ""]
+    if report.get("compat"):
+        lines += ["## Where the files run", "", "```", compat.format_table(report["compat"]), "```", "",
+                  "`partial`: the runtime takes that many ops of the main graph and leaves the rest to the CPU. "
+                  "Details per op in `compat.json`.", ""]
+    if descriptions:
+        file = next(iter(descriptions))
+        inputs, outputs = _signature(folder / file)
+        lines += ["## Use", "", "The metadata inside each `.tflite` file (read by MediaPipe Tasks and the LiteRT "
+                  "support library) says the same as this page; `unzip -l` lists its label and vocabulary files.", "",
+                  "Python:", "", *_python(file, inputs), "", "Android (Kotlin):", "", *_kotlin(file, inputs, outputs),
+                  ""]
+    (folder / "README.md").write_text("\n".join(lines), encoding="utf-8")
