@@ -4,7 +4,6 @@ import time
 import warnings
 
 import numpy as np
-
 import tensorflow as tf
 from ai_edge_litert.interpreter import Interpreter
 from tensorflow.lite.python import schema_py_generated as schema
