@@ -86,7 +86,7 @@ def test_export_all_formats_with_parity(cli, tiny_run, tmp_path):
     assert meta["input"]["tflite_shape"] == [1, 32, 32, 3]
     assert sorted(p.name for p in target.iterdir()) == sorted(
         ["model.keras", "saved_model", "model.tflite", "model_fp16.tflite", "model_int8.tflite",
-         "metadata.json", "parity.json"])
+         "metadata.json", "parity.json", "compat.json", "README.md"])
     assert [p.name for p in tmp_path.joinpath("segmentation").iterdir()] == ["tiny"]  # no temp dirs left
 
     # The SavedModel takes uint8 images of any size and returns the mask at that size.
