@@ -108,6 +108,10 @@ class ExportConfig:
     license: str | None = None
     calibration_samples: int = setting(64, ge=1, le=10_000)
     parity_samples: int = setting(16, ge=1, le=10_000)
+    # the app's own metric (mIoU, mAP, accuracy, BLEU) on this many held-out samples, for Keras and each format
+    task_samples: int = setting(200, ge=0, le=100_000)
+    max_metric_drop: dict[str, float] = setting(factory=lambda: {
+        "saved_model": 0.01, "tflite": 0.01, "tflite_fp16": 0.01, "tflite_int8": 0.02})
     max_abs_diff: dict[str, float] = setting(factory=lambda: {
         "saved_model": 1e-4, "tflite": 1e-3, "tflite_fp16": 5e-2})
     min_agreement: dict[str, float] = setting(factory=lambda: {

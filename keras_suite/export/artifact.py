@@ -57,23 +57,33 @@ def export(serving, target, ecfg, metadata):
     ctx = {}
     try:
         serving.model.save(work / "model.keras")
-        reference, _ = run_samples(lambda **x: serving.fn({k: tf.constant(v) for k, v in x.items()}, False),
-                                   serving.samples)
+        def keras_call(**x):
+            return serving.fn({k: tf.constant(v) for k, v in x.items()}, False)
+
+        reference, _ = run_samples(keras_call, serving.samples)
+        task, task_reference = serving.task, None
+        if task is not None:
+            log.info("export: scoring the Keras model on %d held-out samples ...", len(task.samples))
+            task_reference = task.score(run_samples(keras_call, task.samples)[0])
         if serving.probe is not None:
             probe_reference = np.concatenate([np.asarray(serving.probe[1](s)) for s in serving.samples])
         report = {"samples": len(serving.samples), "formats": {}}
+        if task is not None:
+            report.update(task_samples=len(task.samples), keras=task_reference)
         failures = []
         for number, (name, exporter) in enumerate(exporters.items(), 1):
             log.info("export %d/%d: %s: converting and checking on %d samples ...", number, len(exporters), name,
                      len(serving.samples))
             started = time.monotonic()
             path, outputs, ms = exporter(serving, work, ctx)
-            probe, latency = outputs.pop("probe", None), outputs.pop("latency", {})
+            probe, latency, task_outputs = (outputs.pop(k, None) for k in ("probe", "latency", "task"))
             row = {"file": path.name, "bytes": _size(path), "ms_per_sample": round(ms, 3),
-                   **{f"ms_{n}_thread{'s' if n > 1 else ''}": round(t, 3) for n, t in latency.items()},
+                   **{f"ms_{n}_thread{'s' if n > 1 else ''}": round(t, 3) for n, t in (latency or {}).items()},
                    **compare(reference, outputs)}
             if serving.scores is not None:
                 row.update(serving.scores(reference, outputs))
+            if task is not None:
+                row.update(task.score(task_outputs))
             if serving.probe is not None:
                 diff = None if probe is None else np.abs(np.asarray(probe, np.float64) - probe_reference)
                 row["probe_max_abs_diff"] = None if diff is None else float(diff.max())
@@ -81,8 +91,9 @@ def export(serving, target, ecfg, metadata):
             limits = {"max_abs_diff": _limit(ecfg.max_abs_diff, name),
                       "min_agreement": _limit(ecfg.min_agreement, name),
                       **{score: _limit(per_format, name) for score, per_format in serving.min_scores.items()},
-                      **({"probe_mean_abs_diff": _limit(serving.probe_limits, name)} if serving.probe else {})}
-            failed = judge(row, limits)
+                      **({"probe_mean_abs_diff": _limit(serving.probe_limits, name)} if serving.probe else {}),
+                      **_task_limits(task, task_reference, _limit(ecfg.max_metric_drop, name))}
+            failed = judge(row, limits, lower=task.lower_is_better if task else ())
             row["passed"], row["limits"] = not failed, limits
             log.info("export %d/%d: %s: %s in %.1f s", number, len(exporters), name,
                      "failed the check" if failed else "done", time.monotonic() - started)
@@ -116,6 +127,15 @@ def export(serving, target, ecfg, metadata):
 
 def _limit(per_format, name):
     return per_format.get(name, per_format.get(LIMITS_OF.get(name)))
+
+
+def _task_limits(task, reference, drop):
+    """The least (or, where lower is better, the largest) value of each task metric a format may have: Keras'
+    value less the allowed drop; none when the drop is not configured."""
+    if task is None:
+        return {}
+    return {metric: None if drop is None or value is None else
+            value + drop if metric in task.lower_is_better else value - drop for metric, value in reference.items()}
 
 
 def _dead(name):

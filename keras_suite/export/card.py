@@ -83,7 +83,12 @@ def write(folder, report, metadata, descriptions):
         ms = [f"{row[k]:.3g}" if k in row else "-" for k in ("ms_1_thread", "ms_2_threads")]
         lines.append(f"| {name} | `{row['file']}` | {row['bytes'] / 1e6:.2f} MB | {ms[0]} | {ms[1]} | {_checks(row)} |")
     lines += ["", "Milliseconds: the median over the samples after two warm-up calls, on the exporting machine's CPU "
-              "with XNNPACK.", ""]
+              "with XNNPACK."]
+    if report.get("keras"):
+        scores = ", ".join(f"{k} {v:.4g}" for k, v in report["keras"].items() if v is not None)
+        lines += [f"The app's own metric on {report['task_samples']} held-out samples: the Keras model has {scores}; "
+                  "each format's value is in its checks, with the least it had to reach."]
+    lines.append("")
     groups = {}  # files with the same description and tensors (float, fp16, int8 of one layout) share a section
     for file, description in descriptions.items():
         inputs, outputs = _signature(folder / file)

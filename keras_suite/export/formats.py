@@ -48,7 +48,14 @@ def _saved_model(serving, work, ctx):
     path = work / "saved_model"
     _archive(serving, dynamic=True).write_out(str(path), verbose=False)
     signature = tf.saved_model.load(str(path)).signatures["serve"]
-    return (path, *run_samples(lambda **x: signature(**{k: tf.constant(v) for k, v in x.items()}), serving.samples))
+
+    def call(**x):
+        return signature(**{k: tf.constant(v) for k, v in x.items()})
+
+    outputs, ms = run_samples(call, serving.samples)
+    if serving.task is not None:
+        outputs["task"] = run_samples(call, serving.task.samples)[0]
+    return path, outputs, ms
 
 
 def _tflite(quantization, filename, layout_format=None, purpose=None):
@@ -74,12 +81,14 @@ def _tflite(quantization, filename, layout_format=None, purpose=None):
             flatbuffer = litert_metadata.pack(flatbuffer, description)
         path = work / filename
         path.write_bytes(flatbuffer)
-        samples = serving.samples
-        if layout and layout.prepare:
-            samples = [layout.prepare(sample) for sample in samples]
-        outputs, ms = run_samples(tflite.Runner(flatbuffer), samples)
-        if layout:
-            outputs = layout.back(outputs)
+        prepare = layout.prepare if layout and layout.prepare else dict
+        back = layout.back if layout else dict
+        samples = [prepare(sample) for sample in serving.samples]
+        runner = tflite.Runner(flatbuffer)
+        outputs, ms = run_samples(runner, samples)
+        outputs = back(outputs)
+        if serving.task is not None:
+            outputs["task"] = back(run_samples(runner, [prepare(s) for s in serving.task.samples])[0])
         outputs["latency"] = {threads: tflite.latency(flatbuffer, samples, threads) for threads in (1, 2)}
         if serving.probe is not None:  # another interpreter: keeping every tensor turns the fast kernels off
             probe = tflite.Runner(flatbuffer, probe=serving.probe[0])

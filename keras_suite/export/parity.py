@@ -47,19 +47,20 @@ def column(name):
     return "agreement" if name == "min_agreement" else name
 
 
-def judge(row, limits):
+def judge(row, limits, lower=()):
     """The checks a format's row fails: each limit (None: not checked) is a largest value for the differences
-    (LOWER_IS_BETTER), a least one for the rest; a limit on a figure that could not be measured (None: nothing
-    to compare) fails."""
+    (LOWER_IS_BETTER) and the names in `lower`, a least one for the rest; a limit on a figure that could not be
+    measured (None: nothing to compare) fails."""
     failed = []
     for name, limit in limits.items():
         value = row.get(column(name))
+        below = name in LOWER_IS_BETTER or name in lower
         if limit is None:
             continue
         if value is None:
             failed.append(f"{column(name)}: nothing to compare")
-        elif (value > limit) if name in LOWER_IS_BETTER else (value < limit):
-            failed.append(f"{column(name)} {value:.6g} ({'above' if name in LOWER_IS_BETTER else 'below'} {limit:g})")
+        elif (value > limit) if below else (value < limit):
+            failed.append(f"{column(name)} {value:.6g} ({'above' if below else 'below'} {limit:g})")
     return failed
 
 
@@ -72,12 +73,16 @@ def format_report(report):
     widths = [max(len(h), 18) + 2 for h in headers]
     lines = [f"{'format':<13}{'file':<20}{'size':>10}{'ms/call':>9}"
              + "".join(f"{h:>{w}}" for h, w in zip(headers, widths)) + "  ok"]
+    if report.get("keras"):  # the task metrics of the Keras model, which the formats' limits derive from
+        lines.append(f"{'keras':<13}{'(reference)':<20}{'':>10}{'':>9}" + "".join(
+            f"{'-' if report['keras'].get(name) is None else format(report['keras'][name], '.4g'):>{width}}"
+            if name in report["keras"] else f"{'':>{width}}" for name, width in zip(checked, widths)))
     for name, r in rows.items():
         cells = []
         for limit_name, width in zip(checked, widths):
             value, limit = r.get(column(limit_name)), r["limits"].get(limit_name)
             shown = "-" if value is None else f"{value:.4g}"
-            cells.append(f"{shown + ('' if limit is None else f' ({limit:g})'):>{width}}")
+            cells.append(f"{shown + ('' if limit is None else f' ({limit:.4g})'):>{width}}")
         lines.append(f"{name:<13}{r['file']:<20}{r['bytes'] / 1e6:>8.2f}MB{r['ms_per_sample']:>9.2f}" + "".join(cells)
                      + f"  {'yes' if r['passed'] else 'NO'}")
     return "\n".join(lines)

@@ -24,9 +24,10 @@ class Serving:
     contains `float_from` on (post-processing after the network). `probe` (tensor name marker, fn(inputs) ->
     array) compares an intermediate tensor of the TFLite files with Keras' (a detector's raw head, before the
     post-processing that can hide differences): "probe_mean_abs_diff", limited by `probe_limits` {format: max},
-    and "probe_max_abs_diff" for the record. `litert` describes the fixed-size signature's tensors for the
-    metadata packed into every TFLite file; `layouts` maps further TFLite formats (e.g. "tflite_tasks") to other
-    layouts of that signature, for a phone SDK or a GPU delegate.
+    and "probe_max_abs_diff" for the record. `task` scores every format with the app's own metric on held-out
+    data. `litert` describes the fixed-size signature's tensors for the metadata packed into every TFLite file;
+    `layouts` maps further TFLite formats (e.g. "tflite_tasks") to other layouts of that signature, for a phone
+    SDK or a GPU delegate.
     """
 
     model: keras.Model
@@ -45,6 +46,7 @@ class Serving:
     probe_limits: dict = dataclasses.field(default_factory=dict)
     litert: Description = None
     layouts: dict = dataclasses.field(default_factory=dict)
+    task: "TaskCheck" = None
 
     def stamped(self, version, author, license):
         """This serving with the model's version, author and licence in every LiteRT description."""
@@ -53,6 +55,17 @@ class Serving:
 
         return dataclasses.replace(self, litert=stamp(self.litert), layouts={
             name: dataclasses.replace(layout, litert=stamp(layout.litert)) for name, layout in self.layouts.items()})
+
+
+@dataclasses.dataclass
+class TaskCheck:
+    """The app's own metric on held-out data, for the Keras model and every exported format: `samples` are batch-1
+    inputs (as `Serving.samples`), `score(outputs)` maps the outputs over all of them (concatenated, in the main
+    signature's layout) to {metric: value}; `lower_is_better` names the metrics that go down as they improve."""
+
+    samples: list
+    score: callable
+    lower_is_better: tuple = ()
 
 
 @dataclasses.dataclass

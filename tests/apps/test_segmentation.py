@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import shutil
 import signal
@@ -11,6 +12,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
+from keras_suite.apps.segmentation import app as segmentation_app
 from keras_suite.data.scenes import make_scenes
 from keras_suite.export import tflite
 from keras_suite.testing import assert_export_parity
@@ -108,6 +110,39 @@ def test_export_parity_failure_writes_nothing(cli, tiny_run, tmp_path):
                        "formats=tflite", "export.max_abs_diff={'tflite': 0.0}", "export.min_agreement={}")
     assert code == 2 and "parity check failed" in err and "nothing was written" in err
     assert list((tmp_path / "segmentation").iterdir()) == []
+
+
+def test_every_format_is_scored_on_the_task_metric_beside_keras(cli, tiny_run, tmp_path):
+    """Every format is scored on held-out scenes with the app's own metric (test mIoU) beside Keras."""
+    code, out, err = cli("segmentation", "export", f"run={tiny_run}", f"export.out_dir={tmp_path}",
+                         "formats=saved_model,tflite", "name=ok")
+    assert code == 0, err
+    report = json.loads((tmp_path / "segmentation" / "ok" / "parity.json").read_text())
+    keras_iou = report["keras"]["mean_iou"]
+    assert report["task_samples"] == 16 and 0 <= keras_iou <= 1
+    assert report["formats"]["tflite"]["mean_iou"] == pytest.approx(keras_iou, abs=1e-3)
+    assert report["formats"]["tflite"]["limits"]["mean_iou"] == pytest.approx(keras_iou - 0.01)
+
+
+def test_a_format_below_keras_on_the_task_metric_is_refused(cli, tiny_run, tmp_path, monkeypatch):
+    """A file that scores 0.02 below Keras (here: a stand-in metric, the Keras model scored first) is refused
+    under the default 0.01 limit, and nothing is written."""
+    real = segmentation_app._task
+
+    def worse_after_keras(*args):
+        check, calls = real(*args), []
+
+        def score(outputs):
+            calls.append(1)
+            return {"mean_iou": 0.5 if len(calls) == 1 else 0.48}
+
+        return dataclasses.replace(check, score=score)
+
+    monkeypatch.setattr(segmentation_app, "_task", worse_after_keras)
+    code, _, err = cli("segmentation", "export", f"run={tiny_run}", f"export.out_dir={tmp_path}", "formats=tflite",
+                       "name=refused")
+    assert code == 2 and "tflite (mean_iou 0.48 (below 0.49))" in err and "nothing was written" in err
+    assert not (tmp_path / "segmentation" / "refused").exists()
 
 
 def test_the_tasks_layout_is_refused_where_an_app_has_none(cli, tiny_run, tmp_path):

@@ -30,6 +30,8 @@ def test_every_app_trains_runs_its_examples_and_exports(app, trained, cli, tmp_p
     assert code == 0, err
     report = json.loads((tmp_path / "exports" / app / "smoke" / "parity.json").read_text())
     assert_export_parity(report, FORMATS)
+    for metric in report.get("keras", {}):  # the app's own metric, scored for every format beside Keras
+        assert all(metric in row and row["limits"][metric] is not None for row in report["formats"].values())
     # the .tflite file describes itself to a phone SDK: every tensor, the labels or vocabulary it refers to
     metadata, files = read_litert_metadata(tmp_path / "exports" / app / "smoke" / "model.tflite")
     assert metadata["name"] == f"keras-suite {app}" and metadata["version"] == run.name

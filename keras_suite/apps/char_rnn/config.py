@@ -60,7 +60,7 @@ def _train_defaults():
 
 
 def _export_defaults():
-    return ExportConfig(formats=("saved_model", "tflite"), parity_samples=200,
+    return ExportConfig(formats=("saved_model", "tflite"), parity_samples=200, task_samples=0, max_metric_drop={},
                         max_abs_diff={"saved_model": 1e-4, "tflite": 1e-3}, min_agreement={})
 
 

@@ -250,7 +250,8 @@ class DetectionApp(App):
     def serving(self, cfg, run):
         model, grid = self.trained_model(run), make_grid(cfg)
         ecfg, dc, size = cfg.export, cfg.detect, cfg.data.image_size
-        splits = load_data(cfg, num_train=ecfg.calibration_samples, num_val=0, num_test=ecfg.parity_samples)
+        splits = load_data(cfg, num_train=ecfg.calibration_samples, num_val=0,
+                           num_test=max(ecfg.parity_samples, ecfg.task_samples))
         dynamic_spec, fixed_spec = exporting.image_specs(size)
         serving = exporting.Serving(
             model=model, fn=lambda x, dynamic: serve(model, grid, x["images"], dynamic, dc, dc.score_threshold),
@@ -265,7 +266,8 @@ class DetectionApp(App):
             probe=("/raw", lambda x: model(tf.cast(x["images"], tf.float32), training=False)),
             probe_limits=ecfg.max_raw_mean_diff, litert=_litert(size, list(cfg.data.class_names), dc),
             layouts={"tflite_tasks": _tasks_layout(model, grid, size, list(cfg.data.class_names), dc),
-                     "tflite_nonms": _nonms_layout(model, grid, size, list(cfg.data.class_names), dc)})
+                     "tflite_nonms": _nonms_layout(model, grid, size, list(cfg.data.class_names), dc)},
+            task=_task(splits.test, ecfg.task_samples, size, len(cfg.data.class_names)))
         metadata = {
             "task": "object detection", "labels": list(cfg.data.class_names), "input": exporting.image_input(size),
             "normalization": "inside the graph: x / 255 (the SavedModel resizes any size to "
@@ -278,6 +280,23 @@ class DetectionApp(App):
             "anchors": [list(a) for a in cfg.model.anchors], "strides": list(cfg.model.strides),
             "signature": "serve (also serving_default)"}
         return serving, metadata
+
+
+def _task(split, count, size, num_classes):
+    """Test mAP@0.5 and mAP@[.5:.95] of each format's detections on `count` test scenes (at the export's score
+    threshold; None: no check)."""
+    if not count:
+        return None
+    count = min(count, len(split.images))
+    truth = ground_truth(split, size)[:count]
+
+    def score(outputs):
+        dets = [(outputs["boxes"][i, :n], outputs["scores"][i, :n], outputs["classes"][i, :n])
+                for i, n in enumerate(outputs["num_detections"])]
+        scores = evaluate_detections(dets, truth, num_classes)
+        return {"map50": scores["map50"], "map": scores["map"]}
+
+    return exporting.TaskCheck(exporting.image_samples(split.images, count), score)
 
 
 def _litert(size, names, dc):

@@ -268,8 +268,10 @@ class FaceApp(App):
         model, saved = self.trained_model(run), self.calibration(run)
         ecfg, d = cfg.export, cfg.data
         # synthetic identities are drawn one by one: only those the samples come from (real sources load whole)
+        test_identities = (d.test_identities if ecfg.task_samples
+                           else max(2, min(d.test_identities, ecfg.parity_samples)))
         splits = load_data(cfg, identities=max(2, -(-ecfg.calibration_samples // d.images_per_identity)),
-                           val_identities=2, test_identities=max(2, min(d.test_identities, ecfg.parity_samples)))
+                           val_identities=2, test_identities=test_identities)
         size = d.image_size
 
         def serve(x, dynamic):
@@ -288,7 +290,7 @@ class FaceApp(App):
             model=model, fn=serve, dynamic_spec=dynamic_spec, fixed_spec=fixed_spec,
             samples=exporting.image_samples(splits.test.images[order], ecfg.parity_samples),
             calibration=exporting.image_samples(splits.train.images, ecfg.calibration_samples),
-            scores=cosine, min_scores={"min_cosine": ecfg.min_cosine},
+            scores=cosine, min_scores={"min_cosine": ecfg.min_cosine}, task=_task(splits.test, ecfg.task_samples, cfg),
             litert=litert.Description(
                 name="keras-suite face", description=f"face embedding for verification: two faces are the same "
                 f"person when the {saved['distance']} distance of their embeddings is <= {saved['threshold']:.4g}",
@@ -306,3 +308,25 @@ class FaceApp(App):
                              "same_person": "distance <= threshold"},
             "signature": "serve (also serving_default)"}
         return serving, metadata
+
+
+def _task(split, count, cfg):
+    """10-fold verification accuracy and ROC AUC of each format's embeddings, over pairs of about `count` test faces:
+    whole identities, at least two per fold (None: no check)."""
+    if not count:
+        return None
+    vc, labels = cfg.verify, np.asarray(split.labels)
+    keep = np.zeros(len(labels), bool)
+    for identity in dict.fromkeys(labels.tolist()):
+        chosen = labels == identity
+        if keep.sum() + chosen.sum() > count and len(np.unique(labels[keep])) >= 2 * vc.folds:
+            break
+        keep |= chosen
+    images, labels = split.images[keep], labels[keep]
+    first, second, same, folds = verification_pairs(labels, vc.folds, vc.pairs_per_fold, cfg.data.seed + 1)
+
+    def score(outputs):
+        s = scoring.verification_scores(distances(outputs["embedding"], first, second), same, folds, vc.far_target)
+        return {"accuracy": s["accuracy"], "auc": s["auc"]}
+
+    return exporting.TaskCheck(exporting.image_samples(images), score)

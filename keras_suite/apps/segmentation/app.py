@@ -162,7 +162,8 @@ class SegmentationApp(App):
     def serving(self, cfg, run):
         model = self.trained_model(run)
         ecfg, size = cfg.export, cfg.data.image_size
-        splits = load_data(cfg, num_train=ecfg.calibration_samples, num_val=0, num_test=ecfg.parity_samples)
+        splits = load_data(cfg, num_train=ecfg.calibration_samples, num_val=0,
+                           num_test=max(ecfg.parity_samples, ecfg.task_samples))
         samples, _ = _take(splits.test, ecfg.parity_samples)
         calibration, _ = _take(splits.train, ecfg.calibration_samples)
         dynamic_spec, fixed_spec = exporting.image_specs(size)
@@ -170,7 +171,8 @@ class SegmentationApp(App):
             model=model, fn=lambda x, dynamic: serve(model, x["images"], dynamic), dynamic_spec=dynamic_spec,
             fixed_spec=fixed_spec, samples=exporting.image_samples(np.round(samples)),
             calibration=exporting.image_samples(np.round(calibration)),
-            litert=_litert(size, list(cfg.data.class_names)))
+            litert=_litert(size, list(cfg.data.class_names)),
+            task=_task(splits.test, ecfg.task_samples, splits.class_names))
         metadata = {
             "task": "semantic segmentation", "labels": list(cfg.data.class_names), "input": exporting.image_input(size),
             "normalization": "inside the graph: x / 255" if cfg.model.encoder == "unet"
@@ -179,6 +181,21 @@ class SegmentationApp(App):
                         "mask": "uint8 (N, H, W) argmax class index"},
             "signature": "serve (also serving_default)"}
         return serving, metadata
+
+
+def _task(split, count, names):
+    """Test mIoU of the masks each format gives on `count` test scenes (None: no check)."""
+    if not count:
+        return None
+    images, masks = _take(split, count)
+    n = len(names)
+
+    def score(outputs):
+        cm = np.bincount(masks.astype(np.int64).ravel() * n + outputs["mask"].astype(np.int64).ravel(),
+                         minlength=n * n).reshape(n, n)
+        return {"mean_iou": confusion_scores(cm, names)["mean_iou"]}
+
+    return exporting.TaskCheck(exporting.image_samples(np.round(images)), score)
 
 
 def _litert(size, names):

@@ -67,6 +67,8 @@ class StyleExportConfig(ExportConfig):
 
     image_size: int = setting(256, ge=MIN_SIDE, le=8192)
     parity_samples: int = setting(8, ge=1)
+    task_samples: int = 0  # a stylizer's metric is its PSNR to Keras (min_psnr), on the parity samples
+    max_metric_drop: dict[str, float] = dataclasses.field(default_factory=dict)
     max_abs_diff: dict[str, float] = dataclasses.field(default_factory=dict)
     min_agreement: dict[str, float] = dataclasses.field(default_factory=dict)
     min_psnr: dict[str, float] = setting(factory=lambda: {

@@ -28,6 +28,7 @@ from keras_suite.data.tokenizer import END, END_ID, PAD_ID, START, START_ID, UNK
 from keras_suite.errors import UserError
 from keras_suite.export import litert_metadata as litert
 from keras_suite.files import read_json, write_json
+from keras_suite.metrics import corpus_bleu, exact_match
 from keras_suite.training.trainer import fit
 
 
@@ -199,12 +200,27 @@ class TranslationApp(App):
         translator = self.make_translator(model, vocab, cfg)
         decoder, max_length = translator.decoder, translator.max_length
         source_length = min(vocab["longest_source"], cfg.data.max_source_length)
-        sources = [s for s, _ in load_data(cfg)[2][:ecfg.parity_samples]]
-        ids = translator.source_ids(sources).numpy()[:, :source_length]
-        padded = np.zeros((len(ids), source_length), np.int32)
-        padded[:, :ids.shape[1]] = ids
-        samples = [{"source": row[None]} for row in padded]
+        test = load_data(cfg)[2]
+
+        def id_samples(texts):  # batch-1 padded source ids, longer sources cut as the fixed-size file does
+            ids = translator.source_ids(texts).numpy()[:, :source_length]
+            padded = np.zeros((len(ids), source_length), np.int32)
+            padded[:, :ids.shape[1]] = ids
+            return [{"source": row[None]} for row in padded]
+
+        samples = id_samples([s for s, _ in test[:ecfg.parity_samples]])
         source_tok, target_tok = vocab["source"], vocab["target"]
+        task = None
+        if ecfg.task_samples:  # BLEU and exact match of each format's best translation of held-out sentences
+            pairs = test[:ecfg.task_samples]
+            refs = [[r] for r in translator.token_lists([t for _, t in pairs])]
+
+            def score(outputs):
+                texts = [w.decode("utf-8") for w in target_tok.decode(tf.constant(outputs["tokens"][:, 0])).numpy()]
+                hyps = translator.token_lists(texts)
+                return {"bleu": corpus_bleu(hyps, refs)["bleu"], "exact_match": exact_match(hyps, refs)}
+
+            task = exporting.TaskCheck(id_samples([s for s, _ in pairs]), score)
 
         def serve(x, dynamic):
             tokens, scores = search(decoder, x["source"], beam, max_length)
@@ -222,7 +238,7 @@ class TranslationApp(App):
             model=model, fn=serve, dynamic_spec={"source": tf.TensorSpec([None, None], tf.int32)},
             fixed_spec={"source": tf.TensorSpec([1, source_length], tf.int32)}, samples=samples,
             calibration=samples, endpoints={"translate": translate}, track=source_tok.layers + target_tok.layers,
-            litert=_litert(self.name, source_length, beam, max_length, source_tok, target_tok))
+            litert=_litert(self.name, source_length, beam, max_length, source_tok, target_tok), task=task)
         metadata = {
             "task": f"translation ({cfg.data.source})",
             "search": {"beam": beam.width, "alpha": beam.alpha, "nbest": beam.nbest, "max_length": max_length},
