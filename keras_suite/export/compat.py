@@ -104,6 +104,8 @@ def _gpu_reason(op):
     """Why the GPU delegate cannot take this op, or None."""
     if op.name not in GPU_OPS:
         return "not a GPU delegate op" + (" (control flow)" if op.name in CONTROL_FLOW else "")
+    if op.name == "DEQUANTIZE" and op.inputs[0].const and op.inputs[0].type == "FLOAT16":
+        return None  # fp16 weights: the delegate folds them into the op that reads them
     if op.name == "CAST":
         pair = (op.inputs[0].type, op.outputs[0].type)
         ok = (pair[0] == "BOOL" and pair[1] in FLOAT) or (pair[0] in FLOAT and pair[1] == "BOOL") or (

@@ -74,3 +74,15 @@ def test_control_flow_is_named_as_such(name):
     op = compat.Op(0, 0, name, [], [], None)
     assert compat._gpu_reason(op) == "not a GPU delegate op (control flow)"
     assert compat._int8_reason(op) == "control flow"
+
+
+def test_fp16_weights_do_not_block_the_gpu(tmp_path):
+    """A float16-weight model dequantizes its weights in DEQUANTIZE ops, which the GPU delegate folds into the
+    convolutions that read them."""
+    module_dir = tmp_path / "m"
+    module = tf.Module()
+    module.fn = tf.function(lambda x: tf.nn.softmax(CONV(x)), input_signature=[tf.TensorSpec([1, 8, 8, 3])])
+    tf.saved_model.save(module, str(module_dir), signatures={"serve": module.fn})
+    report = compat.report(tflite.convert(module_dir, quantization="float16"))
+    assert "DEQUANTIZE" in report["subgraphs"][0]["ops"]
+    assert report["targets"]["gpu"]["supported"] == "yes"
