@@ -57,8 +57,12 @@ def export(serving, target, ecfg, metadata):
     ctx = {}
     try:
         serving.model.save(work / "model.keras")
+        # traced once, as the exported signature is: an eager beam search per sample would take minutes
+        fixed = tf.function(lambda inputs: serving.fn(inputs, False), input_signature=[
+            {name: tf.TensorSpec(spec.shape, spec.dtype, name=name) for name, spec in serving.fixed_spec.items()}])
+
         def keras_call(**x):
-            return serving.fn({k: tf.constant(v) for k, v in x.items()}, False)
+            return fixed({k: tf.constant(v) for k, v in x.items()})
 
         reference, _ = run_samples(keras_call, serving.samples)
         task, task_reference = serving.task, None

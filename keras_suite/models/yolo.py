@@ -66,9 +66,7 @@ def build_yolo(image_size, num_classes, strides=(8, 16, 32), anchors_per_scale=2
     for stride in sorted(strides, reverse=True):
         f = features[stride]
         if top is not None:
-            # nearest resizing, the same values as UpSampling2D, which TensorFlow builds from 5-D tiles that a GPU
-            # delegate cannot run
-            up = keras.layers.Resizing(f.shape[1], f.shape[2], interpolation="nearest", name=f"p{stride}_up")(
+            up = keras.layers.UpSampling2D(top[1] // stride, name=f"p{stride}_up")(
                 _conv(top[0], f.shape[-1] // 2, 1, 1, f"p{stride}_lateral"))
             f = CSPBlock(f.shape[-1], depth=depth, shortcut=False, name=f"p{stride}_csp")(
                 keras.layers.Concatenate(name=f"p{stride}_cat")([up, f]))
