@@ -89,9 +89,10 @@ def write(folder, report, metadata, descriptions):
         lines += [f"The app's own metric on {report['task_samples']} held-out samples: the Keras model has {scores}; "
                   "each format's value is in its checks, with the least it had to reach."]
     lines.append("")
+    signatures = {file: _signature(folder / file) for file in descriptions}
     groups = {}  # files with the same description and tensors (float, fp16, int8 of one layout) share a section
     for file, description in descriptions.items():
-        inputs, outputs = _signature(folder / file)
+        inputs, outputs = signatures[file]
         groups.setdefault((id(description), repr(inputs), repr(outputs)), (description, inputs, outputs, []))[3].append(
             file)
     for description, inputs, outputs, files in groups.values():
@@ -106,7 +107,7 @@ def write(folder, report, metadata, descriptions):
                   "Details per op in `compat.json`.", ""]
     if descriptions:
         file = next(iter(descriptions))
-        inputs, outputs = _signature(folder / file)
+        inputs, outputs = signatures[file]
         lines += ["## Use", "", "The metadata inside each `.tflite` file (read by MediaPipe Tasks and the LiteRT "
                   "support library) says the same as this page; `unzip -l` lists its label and vocabulary files.", "",
                   "Python:", "", *_python(file, inputs), "", "Android (Kotlin):", "", *_kotlin(file, inputs, outputs),

@@ -16,7 +16,6 @@ from ai_edge_litert import schema_py_generated as schema
 from keras_suite.export import tflite
 
 TYPES = {v: k for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
-OPS = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
 FLOAT = {"FLOAT32", "FLOAT16"}
 INT8 = {"INT8", "UINT8"}
 # the ops gpu_compatibility.cc accepts (TF 2.21); anything else, control flow included, runs on the CPU
@@ -71,10 +70,10 @@ def _ops(flatbuffer):
     found = []
     for g, graph in enumerate(model.subgraphs):
         for k, op in enumerate(graph.operators or []):
-            code = model.operatorCodes[op.opcodeIndex]
-            name = OPS.get(max(code.builtinCode, code.deprecatedBuiltinCode), "CUSTOM")
+            name = tflite.builtin_name(model, op)
             if name == "CUSTOM":
-                name = f"CUSTOM {code.customCode.decode() if code.customCode else ''}".strip()
+                code = model.operatorCodes[op.opcodeIndex].customCode
+                name = f"CUSTOM {code.decode() if code else ''}".strip()
             found.append(Op(g, k, name, [tensor(graph, i) for i in op.inputs if i >= 0],
                             [tensor(graph, i) for i in op.outputs if i >= 0], op.builtinOptions))
     return found

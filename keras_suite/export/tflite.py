@@ -11,6 +11,14 @@ from tensorflow.lite.python import schema_py_generated as schema
 from keras_suite.console import native_stderr_silenced
 
 QUANTIZATIONS = ("float32", "float16", "int8")
+OP_NAMES = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
+
+
+def builtin_name(model, op):
+    """The builtin operator name of `op` in a `ModelT` ("CUSTOM" for custom ops); codes past 127 sit in the
+    extended field, older ones in the deprecated one."""
+    code = model.operatorCodes[op.opcodeIndex]
+    return OP_NAMES.get(max(code.builtinCode, code.deprecatedBuiltinCode), "CUSTOM")
 
 
 def _float_from(flatbuffer, marker):
@@ -18,13 +26,10 @@ def _float_from(flatbuffer, marker):
     output name contains `marker` on, and every op of the other subgraphs (the bodies of WHILE and IF, as in
     NMS); the types are those that appear only there, since names do not always survive quantization."""
     model = schema.ModelT.InitFromPackedBuf(flatbuffer, 0)
-    codes = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
 
     def ops(graph):
         for op in graph.operators or []:
-            code = model.operatorCodes[op.opcodeIndex]
-            yield codes.get(max(code.builtinCode, code.deprecatedBuiltinCode), "CUSTOM"), [
-                graph.tensors[i].name.decode() for i in op.outputs if i >= 0]
+            yield builtin_name(model, op), [graph.tensors[i].name.decode() for i in op.outputs if i >= 0]
 
     main = list(ops(model.subgraphs[0]))
     start = next((i for i, (_, outs) in enumerate(main) if any(marker in n for n in outs)), None)

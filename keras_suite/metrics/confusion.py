@@ -3,6 +3,12 @@
 import numpy as np
 
 
+def confusion_matrix(truth, prediction, num_classes):
+    """(num_classes, num_classes) pixel counts, rows truth, columns prediction, of two label arrays."""
+    truth, prediction = np.asarray(truth, np.int64).ravel(), np.asarray(prediction, np.int64).ravel()
+    return np.bincount(truth * num_classes + prediction, minlength=num_classes ** 2).reshape(num_classes, num_classes)
+
+
 def confusion_scores(cm, class_names=None):
     """Per-class IoU and Dice, their means over present classes, and pixel accuracy.
 

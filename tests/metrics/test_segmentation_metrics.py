@@ -2,12 +2,18 @@ import keras
 import numpy as np
 import pytest
 
-from keras_suite.metrics import MeanDice, confusion_scores
+from keras_suite.metrics import MeanDice, confusion_matrix, confusion_scores
 from keras_suite.testing import assert_config_roundtrip
 
 # Hand-made 2x2 case: truth [[0,0],[1,1]], prediction [[0,1],[1,1]].
 TRUTH = np.array([[[0], [0]], [[1], [1]]])[None]
 PRED = np.eye(2, dtype="float32")[np.array([[0, 1], [1, 1]])][None]
+
+
+def test_confusion_matrix_by_hand():
+    truth = np.array([[0, 0, 1], [2, 2, 1]], np.uint8)
+    prediction = np.array([[0, 1, 1], [2, 0, 1]])
+    np.testing.assert_array_equal(confusion_matrix(truth, prediction, 3), [[1, 1, 0], [0, 2, 0], [1, 0, 1]])
 
 
 def test_confusion_scores_by_hand():

@@ -16,7 +16,7 @@ from keras_suite.data.segmentation import batches, load_splits
 from keras_suite.export import litert_metadata as litert
 from keras_suite.files import write_json
 from keras_suite.losses import CEDiceLoss, DiceLoss, SparseFocalLoss
-from keras_suite.metrics import MeanDice, confusion_scores
+from keras_suite.metrics import MeanDice, confusion_matrix, confusion_scores
 from keras_suite.models.unet import build_unet
 from keras_suite.training.trainer import fit
 from keras_suite.visuals.images import ImageFolder, write_png
@@ -121,8 +121,7 @@ class SegmentationApp(App):
         progress = keras.utils.Progbar(total if total > 0 else None, unit_name="batch",
                                        verbose=progress_verbosity(cfg.train.verbose))
         for images, masks in data:
-            pred = np.argmax(model.predict_on_batch(images), axis=-1).ravel()
-            cm += np.bincount(masks.numpy().ravel() * n + pred, minlength=n * n).reshape(n, n)
+            cm += confusion_matrix(masks.numpy(), np.argmax(model.predict_on_batch(images), axis=-1), n)
             progress.add(1)
         scores = {"split": split, **confusion_scores(cm, names), "confusion_matrix": cm.tolist()}
         print(f"{'class':<14}{'IoU':>8}{'Dice':>8}{'pixels':>11}")
@@ -191,9 +190,7 @@ def _task(split, count, names):
     n = len(names)
 
     def score(outputs):
-        cm = np.bincount(masks.astype(np.int64).ravel() * n + outputs["mask"].astype(np.int64).ravel(),
-                         minlength=n * n).reshape(n, n)
-        return {"mean_iou": confusion_scores(cm, names)["mean_iou"]}
+        return {"mean_iou": confusion_scores(confusion_matrix(masks, outputs["mask"], n), names)["mean_iou"]}
 
     return exporting.TaskCheck(exporting.image_samples(np.round(images)), score)
 
