@@ -1,5 +1,7 @@
 """Faults injected into real runs: SIGKILL during training and during export."""
 
+import csv
+import json
 import os
 import random
 import signal
@@ -11,7 +13,7 @@ import keras
 import numpy as np
 import pytest
 
-import keras_suite.apps  # noqa: F401 - registers the custom layers the saved models use
+import keras_suite.layers  # noqa: F401 - registers the custom layers the saved models use
 from keras_suite.apps.face.database import FaceDatabase
 from keras_suite.export import recover
 
@@ -34,8 +36,16 @@ def _kill_when(proc, ready, delay, timeout=300):
     return alive
 
 
+def _backed_up(run):
+    """The last epoch the run's backup holds (0 before the first)."""
+    try:
+        return json.loads((run / "backup" / "state.json").read_text())["epoch"]
+    except (OSError, ValueError):
+        return 0
+
+
 @pytest.mark.parametrize("app, extra", [
-    ("char_rnn", ["train.steps_per_epoch=3"]),
+    ("char_rnn", ["train.steps_per_epoch=8"]),
     ("transformer", ["train.steps_per_epoch=2"]),
     ("segmentation", ["data.zoom=0.1", "data.translate=0.1"]),  # augmentation draws are replayed too
 ])
@@ -46,18 +56,23 @@ def test_sigkill_at_a_random_step_then_the_same_command_ends_with_the_same_weigh
 
     whole = subprocess.run(command("whole"), capture_output=True, text=True, timeout=600)
     assert whole.returncode == 0, whole.stderr[-2000:]
-    delay = random.Random().uniform(0.0, 1.5)
+    # The kill lands at a random moment of a random epoch from the 2nd to the 5th: a fixed delay would let a fast
+    # machine finish the run (and write model.keras) first. The whole run's log gives this machine's epoch time.
+    with open(tmp_path / app / "whole" / "history.csv") as f:
+        wall = [float(row["wall_seconds"]) for row in csv.DictReader(f)]
+    rng = random.Random()
+    after, delay = rng.randint(1, 4), rng.uniform(0.0, 0.9 * (wall[-1] - wall[1]) / (len(wall) - 2))
     run = tmp_path / app / "killed"
     proc = subprocess.Popen(command("killed"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    assert _kill_when(proc, lambda: (run / "backup" / "state.json").is_file(), delay), "finished before the kill"
-    assert not (run / "model.keras").exists()
+    assert _kill_when(proc, lambda: _backed_up(run) >= after, delay), "finished before the kill"
+    assert not (run / "model.keras").exists(), f"killed {delay:.2f} s after epoch {after} was backed up"
     again = subprocess.run(command("killed"), capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stderr[-2000:]
     assert "resuming after epoch" in again.stdout and "Epoch 6/6" in again.stdout
     expected = keras.saving.load_model(tmp_path / app / "whole" / "model.keras", compile=False).get_weights()
     actual = keras.saving.load_model(run / "model.keras", compile=False).get_weights()
     for a, b in zip(expected, actual):
-        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6, err_msg=f"killed {delay:.2f} s after a backup")
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6, err_msg=f"killed {delay:.2f} s after epoch {after}")
     assert len((run / "history.csv").read_text().strip().splitlines()) == 1 + 6
 
 
