@@ -10,6 +10,7 @@ from keras_suite.layers.inception_resnet_block import InceptionResNetBlock
 from keras_suite.layers.instance_normalization import InstanceNormalization
 from keras_suite.layers.inverted_residual_block import InvertedResidualBlock
 from keras_suite.layers.learned_position_embedding import LearnedPositionEmbedding
+from keras_suite.layers.nearest_upsampling import NearestUpsampling2D
 from keras_suite.layers.resize_conv import ResizeConv2D
 from keras_suite.layers.sinusoidal_position_encoding import SinusoidalPositionEncoding
 from keras_suite.layers.token_and_position_embedding import TokenAndPositionEmbedding
@@ -19,5 +20,5 @@ from keras_suite.layers.up_block import UpBlock
 
 __all__ = ["CachedMultiHeadAttention", "CausalTransformerBlock", "ConvBlock", "CrossAttention", "CSPBlock",
            "DownBlock", "InceptionResNetBlock", "InstanceNormalization", "InvertedResidualBlock",
-           "LearnedPositionEmbedding", "ResizeConv2D", "SinusoidalPositionEncoding", "TokenAndPositionEmbedding",
-           "TransformerDecoderBlock", "TransformerEncoderBlock", "UpBlock"]
+           "LearnedPositionEmbedding", "NearestUpsampling2D", "ResizeConv2D", "SinusoidalPositionEncoding",
+           "TokenAndPositionEmbedding", "TransformerDecoderBlock", "TransformerEncoderBlock", "UpBlock"]

@@ -10,7 +10,7 @@ import keras
 import numpy as np
 
 from keras_suite.choices import YOLO_BACKBONES as BACKBONES
-from keras_suite.layers import CSPBlock, InvertedResidualBlock
+from keras_suite.layers import CSPBlock, InvertedResidualBlock, NearestUpsampling2D
 
 BN_MOMENTUM = 0.97  # as YOLOv5: statistics keep up with the weights in short CPU trainings
 
@@ -66,7 +66,7 @@ def build_yolo(image_size, num_classes, strides=(8, 16, 32), anchors_per_scale=2
     for stride in sorted(strides, reverse=True):
         f = features[stride]
         if top is not None:
-            up = keras.layers.UpSampling2D(top[1] // stride, name=f"p{stride}_up")(
+            up = NearestUpsampling2D(top[1] // stride, name=f"p{stride}_up")(
                 _conv(top[0], f.shape[-1] // 2, 1, 1, f"p{stride}_lateral"))
             f = CSPBlock(f.shape[-1], depth=depth, shortcut=False, name=f"p{stride}_csp")(
                 keras.layers.Concatenate(name=f"p{stride}_cat")([up, f]))

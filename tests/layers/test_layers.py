@@ -28,6 +28,7 @@ CASES = {
     # expand, depthwise and project convs, each + BN
     "InvertedResidualBlock": ({"filters": 8, "strides": 2}, (2, 8, 8, 8), (2, 4, 4, 8), 9, 6, {}),
     "LearnedPositionEmbedding": ({"max_length": 16}, (2, 5, 8), (2, 5, 8), 1, 0, {}),
+    "NearestUpsampling2D": ({"factor": 3}, (2, 4, 5, 6), (2, 12, 15, 6), 0, 0, {}),
     # resized to the reference's size (9 x 7), then one conv
     "ResizeConv2D": ({"filters": 6}, [(2, 4, 4, 3), (2, 9, 7, 5)], (2, 9, 7, 6), 2, 0, {}),
     "SinusoidalPositionEncoding": ({}, (2, 5, 8), (2, 5, 8), 0, 0, {}),
@@ -58,3 +59,38 @@ def test_instance_normalization_is_group_normalization_with_one_group_per_channe
     ours.build(x.shape)
     ours.set_weights(reference.get_weights())
     np.testing.assert_allclose(ours(x), reference(x), atol=1e-5)
+
+
+@pytest.mark.parametrize("factor", [1, 2, 4])
+def test_nearest_upsampling_is_keras_upsampling_with_four_dimensional_ops(factor, tmp_path):
+    import tensorflow as tf
+
+    from keras_suite.export import compat, tflite
+
+    x = np.random.default_rng(factor).normal(size=(2, 3, 5, 4)).astype("float32")
+    expected = keras.layers.UpSampling2D(factor)(x)
+    np.testing.assert_array_equal(layers.NearestUpsampling2D(factor)(x), expected)
+    module = tf.Module()
+    module.fn = tf.function(lambda images: layers.NearestUpsampling2D(factor)(images),
+                            input_signature=[tf.TensorSpec([1, 3, 5, 4], tf.float32, name="images")])
+    tf.saved_model.save(module, str(tmp_path / "m"), signatures={"serve": module.fn})
+    flatbuffer = tflite.convert(tmp_path / "m")
+    np.testing.assert_array_equal(tflite.Runner(flatbuffer)(images=x[:1])["output_0"], expected[:1])
+    assert compat.report(flatbuffer)["targets"]["gpu"]["supported"] == "yes"  # no 5-D tensor, unlike UpSampling2D
+
+
+def test_nearest_upsampling_has_a_gradient_under_xla():
+    import tensorflow as tf
+
+    x = tf.constant(np.random.default_rng(0).normal(size=(1, 2, 3, 2)).astype("float32"))
+    weights = tf.constant(np.random.default_rng(1).normal(size=(1, 4, 6, 2)).astype("float32"))
+
+    @tf.function(jit_compile=True)
+    def gradient(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = tf.reduce_sum(layers.NearestUpsampling2D(2)(x) * weights)
+        return tape.gradient(loss, x)
+
+    pooled = tf.nn.avg_pool2d(weights, 2, 2, "VALID") * 4  # each input value is copied into a 2 x 2 block
+    np.testing.assert_allclose(gradient(x), pooled, rtol=1e-5)
