@@ -136,7 +136,7 @@ def split_overrides(args):
             raise UserError(f"argument '{arg.partition('=')[0]}=...' is not valid UTF-8 text") from None
         key, sep, value = arg.partition("=")
         if not sep or not key:
-            raise UserError(f"expected key=value, got '{arg}'")
+            raise UserError(f"expected key=value, got {arg!r}")
         (dotted if "." in key else plain)[key] = value
     return dotted, plain
 
