@@ -75,6 +75,41 @@ def assert_export_parity(report, formats):
         assert row["bytes"] > 0, (name, row)
 
 
+def assert_step_search_matches(cli, app, run, tmp_path, sources=12):
+    """Export a translation run's in-graph beam search (model.tflite) and its step file (model_step.tflite), and
+    check that the host-side search over the step file gives the same n-best, token for token, on `sources` random
+    source sentences; and that the step file describes both signatures and labels the logits' vocabulary axis."""
+    from keras_suite.decoding.host_beam import StepModelSearch
+    from keras_suite.export import tflite
+
+    code, _, err = cli(app, "export", f"run={run}", f"export.out_dir={tmp_path}", "name=m", "beam=4", "nbest=3",
+                       "formats=tflite,tflite_step")
+    assert code == 0, err
+    target = tmp_path / app / "m"
+    whole = tflite.Runner((target / "model.tflite").read_bytes())
+    meta = json.loads((target / "metadata.json").read_text())
+    ids = meta["special_ids"]
+    search = StepModelSearch(tflite.interpreter((target / "model_step.tflite").read_bytes()), meta["search"]["alpha"],
+                             3, meta["search"]["max_length"], ids["start"], ids["end"])
+    assert search.width == 4
+    length = whole.runner.get_input_details()["source"]["shape"][1]
+    vocab = len(meta["tokenizers"]["source"]["tokens"]) + 4
+    rng = np.random.default_rng(0)
+    for _ in range(sources):  # sentences the model never saw: random ids, then padding
+        source = np.zeros((1, length), np.int32)
+        n = rng.integers(1, length + 1)
+        source[0, :n] = rng.integers(4, vocab, n)
+        expected, got = whole(source=source), search(source)
+        np.testing.assert_array_equal(got["tokens"], expected["tokens"])
+        np.testing.assert_allclose(got["scores"], expected["scores"], atol=1e-4)
+    metadata, files = read_litert_metadata(target / "model_step.tflite")
+    graphs = {g["name"]: g for g in metadata["subgraph_metadata"]}
+    assert sorted(graphs) == ["decode_step", "encode"] and set(files) == {"source_vocab.txt", "target_vocab.txt"}
+    logits = next(t for t in graphs["decode_step"]["output_tensor_metadata"] if t["name"] == "logits")
+    assert logits["associated_files"] == [{"name": "target_vocab.txt", "description": "target token of each id",
+                                           "type": "TENSOR_AXIS_LABELS"}]
+
+
 def perfect_yolo_head(grid, targets):
     """Raw YOLO head outputs (N, P, 5 + C) that an `AnchorGrid` decodes exactly to `assign_targets` output
     `targets`, with confident objectness and classes: a model that is right everywhere."""

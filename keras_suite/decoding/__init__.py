@@ -2,7 +2,8 @@
 
 Strategies implement `initialize / step / finalize` so that greedy, sampling (temperature, top-k,
 top-p) and beam search share the loop; `from_config` chooses one from settings. Everything is
-TensorFlow ops, so the loop runs eagerly and inside exported graphs alike.
+TensorFlow ops, so the loop runs eagerly and inside exported graphs alike. `host_beam` is the same beam
+search in NumPy over an exported step model, for a host that drives the model one token at a time.
 """
 
 from keras_suite.decoding.beam import BeamSearch

@@ -18,7 +18,7 @@ import tensorflow as tf
 
 from keras_suite.errors import UserError, environment_failure
 from keras_suite.export import card, compat
-from keras_suite.export.formats import EXPORTERS, LIMITS_OF
+from keras_suite.export.formats import EXPORTERS, LIMITS_OF, layout_for
 from keras_suite.export.parity import ExportError, compare, judge, run_samples
 from keras_suite.files import default_permissions, process_ended, storage_errors, write_json
 
@@ -67,13 +67,13 @@ def export(serving, target, ecfg, metadata):
         reference, _ = run_samples(keras_call, serving.samples)
         task, task_reference = serving.task, None
         if task is not None:
-            log.info("export: scoring the Keras model on %d held-out samples ...", len(task.samples))
-            task_reference = task.score(run_samples(keras_call, task.samples)[0])
+            log.info("export: scoring the Keras model on %d held-out samples ...", len(task))
+            task_reference = task.score(task.run(keras_call))
         if serving.probe is not None:
             probe_reference = np.concatenate([np.asarray(serving.probe[1](s)) for s in serving.samples])
         report = {"samples": len(serving.samples), "formats": {}}
         if task is not None:
-            report.update(task_samples=len(task.samples), keras=task_reference)
+            report.update(task_samples=len(task), keras=task_reference)
         failures = []
         for number, (name, exporter) in enumerate(exporters.items(), 1):
             log.info("export %d/%d: %s: converting and checking on %d samples ...", number, len(exporters), name,
@@ -117,7 +117,7 @@ def export(serving, target, ecfg, metadata):
                     "versions": {"tensorflow": tf.__version__, "keras": keras.__version__}}
         write_json(work / "metadata.json", metadata)
         card.write(work, report, metadata, {
-            row["file"]: serving.layouts[name].litert if name in serving.layouts else serving.litert
+            row["file"]: (layout_for(serving, name) or serving).litert
             for name, row in report["formats"].items() if row["file"].endswith(".tflite")})
         _replace(work, target)
         return report

@@ -15,9 +15,17 @@ def _tensors(details):
     return {name: (np.dtype(d["dtype"]).name, [int(x) for x in d["shape"]]) for name, d in details.items()}
 
 
-def _signature(path):
-    runner = tflite.interpreter(Path(path).read_bytes()).get_signature_runner("serve")
-    return _tensors(runner.get_input_details()), _tensors(runner.get_output_details())
+def _signatures(path):
+    """{signature key: (inputs, outputs)} of a .tflite file, each {name: (dtype, shape)}."""
+    made = tflite.interpreter(Path(path).read_bytes())
+    runners = {key: made.get_signature_runner(key) for key in made.get_signature_list()}
+    return {key: (_tensors(r.get_input_details()), _tensors(r.get_output_details())) for key, r in runners.items()}
+
+
+def _ordered(signatures, description):
+    """The signatures in the order their description lists them (encode before decode_step)."""
+    order = list(description.signatures) if description and description.signatures else []
+    return dict(sorted(signatures.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)))
 
 
 def _checks(row):
@@ -30,8 +38,7 @@ def _checks(row):
     return "; ".join(shown) or "-"
 
 
-def _io_table(description, tensors, which):
-    described = getattr(description, which) if description else {}
+def _io_table(described, tensors):
     lines = ["| tensor | dtype | shape | meaning | labels |", "|---|---|---|---|---|"]
     for name, (dtype, shape) in tensors.items():
         meta = described.get(name, {})
@@ -40,27 +47,32 @@ def _io_table(description, tensors, which):
     return lines
 
 
-def _python(file, inputs):
-    args = ", ".join(f"{n}=np.zeros({tuple(s)}, np.{d})" for n, (d, s) in inputs.items())
-    return ["```python", "import numpy as np", "from ai_edge_litert.interpreter import Interpreter", "",
-            f'runner = Interpreter(model_path="{file}").get_signature_runner("serve")',
-            f"outputs = runner({args})", "print({name: value.shape for name, value in outputs.items()})", "```"]
+def _python(file, signatures):
+    lines = ["```python", "import numpy as np", "from ai_edge_litert.interpreter import Interpreter", "",
+             f'interpreter = Interpreter(model_path="{file}")']
+    for key, (inputs, _) in signatures.items():
+        args = ", ".join(f"{n}=np.zeros({tuple(s)}, np.{d})" for n, (d, s) in inputs.items())
+        lines += [f'outputs = interpreter.get_signature_runner("{key}")({args})',
+                  "print({name: value.shape for name, value in outputs.items()})"]
+    return lines + ["```"]
 
 
-def _kotlin(file, inputs, outputs):
+def _kotlin(file, signatures):
     def buffer(dtype, shape):
         return (f"ByteBuffer.allocateDirect({int(np.prod(shape)) * KOTLIN_TYPES.get(dtype, 4)})"
                 ".order(ByteOrder.nativeOrder())")
 
     lines = ["```kotlin", "// LiteRT (org.tensorflow:tensorflow-lite); the file in the app's assets",
              f'val interpreter = Interpreter(FileUtil.loadMappedFile(context, "{file}"))']
-    lines.append("val inputs = mapOf<String, Any>(")
-    lines += [f'    "{n}" to {buffer(d, s)},  // {d} {s}' for n, (d, s) in inputs.items()]
-    lines.append(")")
-    lines.append("val outputs = mapOf<String, Any>(")
-    lines += [f'    "{n}" to {buffer(d, s)},  // {d} {s}' for n, (d, s) in outputs.items()]
-    lines += [")", 'interpreter.runSignature(inputs, outputs, "serve")', "```"]
-    return lines
+    for number, (key, (inputs, outputs)) in enumerate(signatures.items()):
+        suffix = "" if len(signatures) == 1 else str(number + 1)
+        lines.append(f"val inputs{suffix} = mapOf<String, Any>(")
+        lines += [f'    "{n}" to {buffer(d, s)},  // {d} {s}' for n, (d, s) in inputs.items()]
+        lines.append(")")
+        lines.append(f"val outputs{suffix} = mapOf<String, Any>(")
+        lines += [f'    "{n}" to {buffer(d, s)},  // {d} {s}' for n, (d, s) in outputs.items()]
+        lines += [")", f'interpreter.runSignature(inputs{suffix}, outputs{suffix}, "{key}")']
+    return lines + ["```"]
 
 
 def write(folder, report, metadata, descriptions):
@@ -89,27 +101,27 @@ def write(folder, report, metadata, descriptions):
         lines += [f"The app's own metric on {report['task_samples']} held-out samples: the Keras model has {scores}; "
                   "each format's value is in its checks, with the least it had to reach."]
     lines.append("")
-    signatures = {file: _signature(folder / file) for file in descriptions}
+    signatures = {file: _ordered(_signatures(folder / file), d) for file, d in descriptions.items()}
     groups = {}  # files with the same description and tensors (float, fp16, int8 of one layout) share a section
     for file, description in descriptions.items():
-        inputs, outputs = signatures[file]
-        groups.setdefault((id(description), repr(inputs), repr(outputs)), (description, inputs, outputs, []))[3].append(
+        groups.setdefault((id(description), repr(signatures[file])), (description, signatures[file], []))[2].append(
             file)
-    for description, inputs, outputs, files in groups.values():
-        lines += [f"## {', '.join(f'`{f}`' for f in files)}: signature `serve`", ""]
-        if description and description.description != main.description:
-            lines += [description.description, ""]
-        lines += ["Inputs:", "", *_io_table(description, inputs, "inputs"), "", "Outputs:", "",
-                  *_io_table(description, outputs, "outputs"), ""]
+    for description, tensors, files in groups.values():
+        for key, (inputs, outputs) in tensors.items():
+            described = description.signature(key) if description else None
+            lines += [f"## {', '.join(f'`{f}`' for f in files)}: signature `{key}`", ""]
+            if described and described.description != main.description:
+                lines += [described.description, ""]
+            lines += ["Inputs:", "", *_io_table(described.inputs if described else {}, inputs), "", "Outputs:", "",
+                      *_io_table(described.outputs if described else {}, outputs), ""]
     if report.get("compat"):
         lines += ["## Where the files run", "", "```", compat.format_table(report["compat"]), "```", "",
-                  "`partial`: the runtime takes that many ops of the main graph and leaves the rest to the CPU. "
-                  "Details per op in `compat.json`.", ""]
+                  "`partial`: the runtime takes that many ops of the signatures' graphs and leaves the rest to the "
+                  "CPU. Details per op in `compat.json`.", ""]
     if descriptions:
         file = next(iter(descriptions))
-        inputs, outputs = signatures[file]
         lines += ["## Use", "", "The metadata inside each `.tflite` file (read by MediaPipe Tasks and the LiteRT "
                   "support library) says the same as this page; `unzip -l` lists its label and vocabulary files.", "",
-                  "Python:", "", *_python(file, inputs), "", "Android (Kotlin):", "", *_kotlin(file, inputs, outputs),
-                  ""]
+                  "Python:", "", *_python(file, signatures[file]), "", "Android (Kotlin):", "",
+                  *_kotlin(file, signatures[file]), ""]
     (folder / "README.md").write_text("\n".join(lines), encoding="utf-8")

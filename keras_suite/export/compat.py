@@ -51,6 +51,7 @@ class Op:
     inputs: list
     outputs: list
     options: object
+    main: bool = True  # in a signature's graph, not in a loop or branch body
 
     def where(self):
         return f"{self.name} (op {self.index} of subgraph {self.subgraph})"
@@ -67,6 +68,7 @@ def _ops(flatbuffer):
                       bool(signature is not None and np.any(np.asarray(signature) < 0)),
                       buffer is not None and buffer.data is not None and len(buffer.data) > 0)
 
+    entries = {s.subgraphIndex for s in model.signatureDefs or []} or {0}
     found = []
     for g, graph in enumerate(model.subgraphs):
         for k, op in enumerate(graph.operators or []):
@@ -75,7 +77,7 @@ def _ops(flatbuffer):
                 code = model.operatorCodes[op.opcodeIndex].customCode
                 name = f"CUSTOM {code.decode() if code else ''}".strip()
             found.append(Op(g, k, name, [tensor(graph, i) for i in op.inputs if i >= 0],
-                            [tensor(graph, i) for i in op.outputs if i >= 0], op.builtinOptions))
+                            [tensor(graph, i) for i in op.outputs if i >= 0], op.builtinOptions, g in entries))
     return found
 
 
@@ -162,7 +164,7 @@ def _verdict(ops, reason):
         return reason(op)
 
     blockers = [(op, r) for op in ops if (r := why(op))]
-    main = [op for op in ops if op.subgraph == 0]
+    main = [op for op in ops if op.main]
     taken = sum(1 for op in main if not why(op))
     verdict = {"supported": "yes" if not blockers else "partial" if taken else "no",
                "main_graph_ops_taken": taken, "main_graph_ops": len(main)}
@@ -204,11 +206,11 @@ def _cell(target):
 def format_table(reports):
     """One line per file: its op count and each target's verdict with the first blocker (GPU and 8-bit: the
     main-graph ops the target could take, when not all)."""
-    lines = [f"{'file':<20}{'ops':>5}  {'CPU':<26}{'GPU delegate':<34}full int8 (NPU, Edge TPU)"]
+    lines = [f"{'file':<24}{'ops':>5}  {'CPU':<26}{'GPU delegate':<40}full int8 (NPU, Edge TPU)"]
     for name, r in reports.items():
         targets = r["targets"]
         total = sum(sum(g["ops"].values()) for g in r["subgraphs"])
         cpu = _cell(targets["cpu"]) + (f" (XNNPACK {targets['cpu']['xnnpack_partitions']} parts)"
                                        if targets["cpu"]["supported"] == "yes" else "")
-        lines.append(f"{name:<20}{total:>5}  {cpu:<26}{_cell(targets['gpu']):<34}{_cell(targets['full_int8'])}")
+        lines.append(f"{name:<24}{total:>5}  {cpu:<26}{_cell(targets['gpu']):<40}{_cell(targets['full_int8'])}")
     return "\n".join(lines)

@@ -1,8 +1,9 @@
 """The export formats, by name: a SavedModel with every signature, and TFLite float32, float16 and int8 files
-of the fixed-size signature with builtin ops only, carrying the app's LiteRT metadata, and the same signature
-laid out for MediaPipe Tasks (`tflite_tasks`) or for a GPU delegate without non-max suppression
-(`tflite_nonms`), where an app has those layouts. Each writes its artifact into the work folder and runs it on
-the parity samples."""
+of the fixed-size signature with builtin ops only, carrying the app's LiteRT metadata; where an app has those
+layouts, the same signature laid out for MediaPipe Tasks (`tflite_tasks`) or for a GPU delegate without
+non-max suppression (`tflite_nonms`), and a translator's encoder and decoder step for a search on the host
+(`tflite_step`, and `tflite_step_int8` with int8 weights). Each writes its artifact into the work folder and
+runs it on the parity samples."""
 
 import os
 import tempfile
@@ -17,24 +18,32 @@ from keras_suite.export.parity import ExportError, run_samples
 from keras_suite.registry import Registry
 
 EXPORTERS = Registry("export format")
-LIMITS_OF = {"tflite_tasks": "tflite", "tflite_nonms": "tflite"}  # checked with another's limits unless configured
+# checked with another format's limits unless configured
+LIMITS_OF = {"tflite_tasks": "tflite", "tflite_nonms": "tflite", "tflite_step": "tflite",
+             "tflite_step_int8": "tflite_int8"}
+# the formats that write a layout, and which
+LAYOUT_OF = {"tflite_tasks": "tflite_tasks", "tflite_nonms": "tflite_nonms", "tflite_step": "tflite_step",
+             "tflite_step_int8": "tflite_step"}
 
 
-def _signature(serving, dynamic, layout=None):
-    spec = serving.dynamic_spec if dynamic else (layout and layout.spec) or serving.fixed_spec
+def _function(fn, spec):
+    """`fn(dict of inputs)` as a tf.function of named positional inputs, as a signature wants."""
     names = list(spec)
-
-    def serve(*args):
-        inputs = dict(zip(names, args))
-        return layout.fn(inputs) if layout else serving.fn(inputs, dynamic)
-
-    return tf.function(serve, input_signature=[tf.TensorSpec(spec[n].shape, spec[n].dtype, name=n) for n in names])
+    return tf.function(lambda *args: fn(dict(zip(names, args))),
+                       input_signature=[tf.TensorSpec(spec[n].shape, spec[n].dtype, name=n) for n in names])
 
 
 def _archive(serving, dynamic, layout=None):
     archive = keras.export.ExportArchive()
     archive.track(serving.model)
-    archive.add_endpoint("serve", _signature(serving, dynamic, layout))
+    if layout is not None and layout.signatures:
+        for key, (fn, spec) in layout.signatures.items():
+            archive.add_endpoint(key, _function(fn, spec))
+    elif layout is not None:
+        archive.add_endpoint("serve", _function(layout.fn, layout.spec or serving.fixed_spec))
+    else:
+        spec = serving.dynamic_spec if dynamic else serving.fixed_spec
+        archive.add_endpoint("serve", _function(lambda inputs: serving.fn(inputs, dynamic), spec))
     if dynamic:
         for layer in serving.track:
             archive.track(layer)
@@ -54,21 +63,27 @@ def _saved_model(serving, work, ctx):
 
     outputs, ms = run_samples(call, serving.samples)
     if serving.task is not None:
-        outputs["task"] = run_samples(call, serving.task.samples)[0]
+        outputs["task"] = serving.task.run(call)
     return path, outputs, ms
 
 
-def _tflite(quantization, filename, layout_format=None, purpose=None):
+def layout_for(serving, name):
+    """The layout that format `name` writes (None: the main signature)."""
+    return serving.layouts.get(LAYOUT_OF.get(name))
+
+
+def _tflite(quantization, filename, name=None, purpose=None):
     def exporter(serving, work, ctx):
-        layout = serving.layouts.get(layout_format) if layout_format else None
-        if layout_format and layout is None:
-            raise ExportError(f"this app has no {purpose}: leave {layout_format} out of export.formats")
-        folder = f"fixed_saved_model_{layout_format or 'main'}"  # made once, shared by the quantizations
+        layout = layout_for(serving, name)
+        if name in LAYOUT_OF and layout is None:
+            raise ExportError(f"this app has no {purpose}: leave {name} out of export.formats")
+        folder = f"fixed_saved_model_{LAYOUT_OF.get(name, 'main')}"  # made once, shared by the quantizations
         if folder not in ctx:
             ctx[folder] = Path(tempfile.mkdtemp(prefix=f".fixed-{os.getpid()}-", dir=work.parent))
             _archive(serving, dynamic=False, layout=layout).write_out(str(ctx[folder]), verbose=False)
+        keys = list(layout.signatures) if layout and layout.signatures else ["serve"]
         try:
-            flatbuffer = tflite.convert(ctx[folder], quantization=quantization,
+            flatbuffer = tflite.convert(ctx[folder], keys, quantization=quantization,
                                         representative=serving.calibration, float_ops=serving.float_ops,
                                         float_from=serving.float_from)
         except Exception as e:  # noqa: BLE001 - converter errors are long; keep the first line
@@ -84,12 +99,18 @@ def _tflite(quantization, filename, layout_format=None, purpose=None):
         prepare = layout.prepare if layout and layout.prepare else dict
         back = layout.back if layout else dict
         samples = [prepare(sample) for sample in serving.samples]
-        runner = tflite.Runner(flatbuffer)
-        outputs, ms = run_samples(runner, samples)
+
+        def runner(threads=None):
+            if layout and layout.runner:
+                return layout.runner(tflite.interpreter(flatbuffer, num_threads=threads))
+            return tflite.Runner(flatbuffer, num_threads=threads)
+
+        call = runner()
+        outputs, ms = run_samples(call, samples)
         outputs = back(outputs)
         if serving.task is not None:
-            outputs["task"] = back(run_samples(runner, [prepare(s) for s in serving.task.samples])[0])
-        outputs["latency"] = {threads: tflite.latency(flatbuffer, samples, threads) for threads in (1, 2)}
+            outputs["task"] = back(serving.task.run(lambda **sample: call(**prepare(sample))))
+        outputs["latency"] = {threads: tflite.latency(runner(threads), samples) for threads in (1, 2)}
         if serving.probe is not None:  # another interpreter: keeping every tensor turns the fast kernels off
             probe = tflite.Runner(flatbuffer, probe=serving.probe[0])
             outputs["probe"] = np.concatenate([probe(**sample)["probe"] for sample in samples])
@@ -105,3 +126,7 @@ EXPORTERS.register("tflite_tasks")(_tflite("float32", "model_tasks.tflite", "tfl
                                            "layout for MediaPipe Tasks / the Task Library"))
 EXPORTERS.register("tflite_nonms")(_tflite("float32", "model_nonms.tflite", "tflite_nonms",
                                            "layout without non-max suppression"))
+EXPORTERS.register("tflite_step")(_tflite("float32", "model_step.tflite", "tflite_step",
+                                          "encode / decode_step layout"))
+EXPORTERS.register("tflite_step_int8")(_tflite("dynamic_int8", "model_step_int8.tflite", "tflite_step_int8",
+                                               "encode / decode_step layout"))

@@ -32,18 +32,38 @@ class Description:
     schema, without "name"); `files` maps associated file names to (content, `AssociatedFile` fields without
     "name"). A tensor refers to a file by {"name": ...}, with fields of its own that override the file's (the
     same labels file may label an axis of one tensor and the values of another); a file no tensor refers to
-    is listed in the model's associated files.
+    is listed in the model's associated files. A file of several signatures describes each in `signatures`
+    {key: Signature} instead of `inputs` and `outputs`.
     """
 
     name: str
     description: str
-    inputs: dict
-    outputs: dict
+    inputs: dict = dataclasses.field(default_factory=dict)
+    outputs: dict = dataclasses.field(default_factory=dict)
     files: dict = dataclasses.field(default_factory=dict)
     output_groups: list = dataclasses.field(default_factory=list)
     version: str = ""
     author: str = ""
     license: str = ""
+    signatures: dict = dataclasses.field(default_factory=dict)
+
+    def signature(self, key):
+        """The Signature describing signature `key` (the main one is "serve")."""
+        if self.signatures:
+            if key not in self.signatures:
+                raise ValueError(f"the metadata describes signatures {sorted(self.signatures)}, not '{key}'")
+            return self.signatures[key]
+        return Signature(self.description, self.inputs, self.outputs, self.output_groups)
+
+
+@dataclasses.dataclass
+class Signature:
+    """What one signature (subgraph) does and its tensors, as in `Description`."""
+
+    description: str
+    inputs: dict
+    outputs: dict
+    output_groups: list = dataclasses.field(default_factory=list)
 
 
 def image_input(size, description, channels="RGB"):
@@ -127,19 +147,24 @@ def _tensors(described, names, files):
 
 
 def model_metadata(flatbuffer, description):
-    """The `ModelMetadata` dict of `description` for the model's main signature (subgraph 0), with the
+    """The `ModelMetadata` dict of `description`, one subgraph entry per signature in subgraph order, with the
     lowest metadata parser version that reads all of it."""
     model = schema.ModelT.InitFromPackedBuf(flatbuffer, 0)
-    key, input_names, output_names = _signature(model, 0)
-    inputs = _tensors(description.inputs, input_names, description.files)
-    outputs = _tensors(description.outputs, output_names, description.files)
-    subgraph = {"name": key, "description": description.description,
-                "input_tensor_metadata": inputs, "output_tensor_metadata": outputs}
-    if description.output_groups:
-        subgraph["output_tensor_groups"] = description.output_groups
-    meta = {"name": description.name, "description": description.description, "subgraph_metadata": [subgraph]}
+    graphs, tensors = [], []
+    for graph in sorted(s.subgraphIndex for s in model.signatureDefs or []) or [0]:
+        key, input_names, output_names = _signature(model, graph)
+        described = description.signature(key)
+        inputs = _tensors(described.inputs, input_names, description.files)
+        outputs = _tensors(described.outputs, output_names, description.files)
+        subgraph = {"name": key, "description": described.description,
+                    "input_tensor_metadata": inputs, "output_tensor_metadata": outputs}
+        if described.output_groups:
+            subgraph["output_tensor_groups"] = described.output_groups
+        graphs.append(subgraph)
+        tensors += inputs + outputs
+    meta = {"name": description.name, "description": description.description, "subgraph_metadata": graphs}
     meta.update({k: v for k in ("version", "author", "license") if (v := getattr(description, k))})
-    referenced = {f["name"] for t in inputs + outputs for f in t.get("associated_files", [])}
+    referenced = {f["name"] for t in tensors for f in t.get("associated_files", [])}
     rest = [{"name": name, **fields} for name, (_, fields) in description.files.items() if name not in referenced]
     if rest:
         meta["associated_files"] = rest

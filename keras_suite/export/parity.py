@@ -71,10 +71,10 @@ def format_report(report):
                if any(r["limits"].get(name) is not None for r in rows.values())]
     headers = [LABELS.get(column(name), column(name)) for name in checked]
     widths = [max(len(h), 18) + 2 for h in headers]
-    lines = [f"{'format':<13}{'file':<20}{'size':>10}{'ms/call':>9}"
+    lines = [f"{'format':<18}{'file':<24}{'size':>10}{'ms/call':>9}"
              + "".join(f"{h:>{w}}" for h, w in zip(headers, widths)) + "  ok"]
     if report.get("keras"):  # the task metrics of the Keras model, which the formats' limits derive from
-        lines.append(f"{'keras':<13}{'(reference)':<20}{'':>10}{'':>9}" + "".join(
+        lines.append(f"{'keras':<18}{'(reference)':<24}{'':>10}{'':>9}" + "".join(
             f"{'-' if report['keras'].get(name) is None else format(report['keras'][name], '.4g'):>{width}}"
             if name in report["keras"] else f"{'':>{width}}" for name, width in zip(checked, widths)))
     for name, r in rows.items():
@@ -83,6 +83,6 @@ def format_report(report):
             value, limit = r.get(column(limit_name)), r["limits"].get(limit_name)
             shown = "-" if value is None else f"{value:.4g}"
             cells.append(f"{shown + ('' if limit is None else f' ({limit:.4g})'):>{width}}")
-        lines.append(f"{name:<13}{r['file']:<20}{r['bytes'] / 1e6:>8.2f}MB{r['ms_per_sample']:>9.2f}" + "".join(cells)
+        lines.append(f"{name:<18}{r['file']:<24}{r['bytes'] / 1e6:>8.2f}MB{r['ms_per_sample']:>9.2f}" + "".join(cells)
                      + f"  {'yes' if r['passed'] else 'NO'}")
     return "\n".join(lines)

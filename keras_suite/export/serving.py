@@ -6,6 +6,7 @@ import keras
 import tensorflow as tf
 
 from keras_suite.export.litert_metadata import Description
+from keras_suite.export.parity import run_samples
 
 
 @dataclasses.dataclass
@@ -61,22 +62,36 @@ class Serving:
 class TaskCheck:
     """The app's own metric on held-out data, for the Keras model and every exported format: `samples` are batch-1
     inputs (as `Serving.samples`), `score(outputs)` maps the outputs over all of them (concatenated, in the main
-    signature's layout) to {metric: value}; `lower_is_better` names the metrics that go down as they improve."""
+    signature's layout) to {metric: value}; `lower_is_better` names the metrics that go down as they improve.
+    Where the calls depend on each other (a language model's state goes from one character to the next),
+    `drive(call)` makes the calls itself and returns the outputs to score, and `count` says how many it makes."""
 
     samples: list
     score: callable
     lower_is_better: tuple = ()
+    drive: callable = None
+    count: int = None
+
+    def run(self, call):
+        """The outputs of `call(**inputs)` over the held-out data, for `score`."""
+        return self.drive(call) if self.drive else run_samples(call, self.samples)[0]
+
+    def __len__(self):
+        return self.count if self.drive else len(self.samples)
 
 
 @dataclasses.dataclass
 class Layout:
     """The fixed-size signature laid out for one consumer: the four float outputs MediaPipe Tasks' object detector
-    reads by their metadata names, or a network without the post-processing a GPU delegate cannot run.
+    reads by their metadata names, a network without the post-processing a GPU delegate cannot run, or a
+    translator's encoder and one decoder step without the search loop.
 
     `fn(inputs)` computes it from inputs of `spec` (default: the serving's fixed spec); `prepare(sample)` turns a
     parity sample into such inputs; `back(outputs)` turns its outputs into the main signature's (running on the
     host what the layout leaves out), so the file is checked against Keras like every other format; `litert`
-    describes it.
+    describes it. A file of several signatures has `signatures` {key: (fn, spec)} instead of `fn`, and `runner`:
+    `runner(interpreter)` is a callable `(**sample) -> outputs` of the main signature that drives them from the
+    host (a beam search over `encode` and `decode_step`).
     """
 
     fn: callable
@@ -84,6 +99,8 @@ class Layout:
     litert: Description
     spec: dict = None
     prepare: callable = None
+    signatures: dict = None
+    runner: callable = None
 
 
 def image_specs(size, name="images"):

@@ -10,7 +10,7 @@ from tensorflow.lite.python import schema_py_generated as schema
 
 from keras_suite.console import native_stderr_silenced
 
-QUANTIZATIONS = ("float32", "float16", "int8")
+QUANTIZATIONS = ("float32", "float16", "dynamic_int8", "int8")
 OP_NAMES = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
 
 
@@ -40,11 +40,12 @@ def _float_from(flatbuffer, marker):
     return sorted(types), [n for _, outs in after for n in outs]
 
 
-def convert(saved_model_dir, signature="serve", quantization="float32", representative=None, float_ops=(),
+def convert(saved_model_dir, signatures=("serve",), quantization="float32", representative=None, float_ops=(),
             float_from=None):
-    """Convert one signature of a SavedModel to a flatbuffer using TFLITE_BUILTINS only.
+    """Convert signatures of a SavedModel to a flatbuffer using TFLITE_BUILTINS only.
 
-    quantization: "float32"; "float16" (weights in fp16); "int8" (weights and activations, calibrated
+    quantization: "float32"; "float16" (weights in fp16); "dynamic_int8" (weights in int8, activations float,
+    quantized on the fly by the kernels that can); "int8" (weights and activations, calibrated
     on `representative`, an iterable of `{input_name: array}` with batch 1). `float_ops` (TFLite op
     names, e.g. "DIV") stay in float in an int8 model (selective quantization through the quantization
     debugger), for ops whose quantized kernels fail on the values they meet (box IoU in NMS).
@@ -52,9 +53,11 @@ def convert(saved_model_dir, signature="serve", quantization="float32", represen
     and every later op of the main graph in float: the network is quantized, its post-processing
     (box decoding, NMS) is not.
     """
-    converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model_dir), signature_keys=[signature])
+    converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model_dir), signature_keys=list(signatures))
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-    if quantization == "float16":
+    if quantization == "dynamic_int8":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    elif quantization == "float16":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.target_spec.supported_types = [tf.float16]
     elif quantization == "int8":
@@ -63,7 +66,7 @@ def convert(saved_model_dir, signature="serve", quantization="float32", represen
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = lambda: iter(representative)
         if float_ops or float_from:
-            types, nodes = _float_from(convert(saved_model_dir, signature), float_from) if float_from else ([], None)
+            types, nodes = _float_from(convert(saved_model_dir, signatures), float_from) if float_from else ([], None)
             options = tf.lite.experimental.QuantizationDebugOptions(
                 denylisted_ops=sorted(set(float_ops) | set(types)) or None, denylisted_nodes=nodes)
             with native_stderr_silenced():
@@ -101,10 +104,8 @@ def non_builtin_ops(flatbuffer):
                    or op.startswith("DELEGATE")})
 
 
-def latency(flatbuffer, samples, threads, signature="serve", warmup=2):
-    """Median milliseconds per call of the signature with `threads` CPU threads, over the samples (at most 16),
-    after `warmup` calls."""
-    runner = interpreter(flatbuffer, num_threads=threads).get_signature_runner(signature)
+def latency(runner, samples, warmup=2):
+    """Median milliseconds per `runner(**sample)` call over the samples (at most 16), after `warmup` calls."""
     samples = list(samples)[:16]
     for _ in range(warmup):
         runner(**samples[0])
@@ -123,9 +124,9 @@ class Runner:
     "probe": that intermediate tensor (the interpreter keeps every tensor, which is for checking, not serving).
     """
 
-    def __init__(self, flatbuffer, signature="serve", probe=None):
+    def __init__(self, flatbuffer, signature="serve", probe=None, num_threads=None):
         self.probe = probe
-        self.interpreter = interpreter(flatbuffer, preserve_all_tensors=probe is not None)
+        self.interpreter = interpreter(flatbuffer, preserve_all_tensors=probe is not None, num_threads=num_threads)
         self.runner = self.interpreter.get_signature_runner(signature)
         if probe is not None:
             found = [t["index"] for t in self.interpreter.get_tensor_details() if probe in t["name"]]

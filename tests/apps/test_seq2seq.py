@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 from keras_suite.export import tflite
-from keras_suite.testing import assert_export_parity
+from keras_suite.testing import assert_export_parity, assert_step_search_matches
 
 pytestmark = pytest.mark.slow
 
@@ -65,7 +65,8 @@ def test_export_beam_search_in_saved_model_and_tflite(cli, s2s_run, tmp_path):
     assert code == 0, err
     target = tmp_path / "seq2seq" / "s"
     parity = json.loads((target / "parity.json").read_text())
-    assert_export_parity(parity, ["saved_model", "tflite", "tflite_fp16"])
+    assert_export_parity(parity, ["saved_model", "tflite", "tflite_fp16", "tflite_step", "tflite_step_int8"])
+    assert parity["formats"]["tflite_step"]["same_best"] == 1.0
     assert parity["formats"]["tflite"]["agreement"] == 1.0  # identical tokens on every sample
     meta = json.loads((target / "metadata.json").read_text())
     assert meta["search"]["beam"] == 3 and meta["special_ids"]["end"] == 3
@@ -131,3 +132,8 @@ def test_translate_a_file_of_lines(cli, s2s_run, tmp_path):
     assert code == 0, err
     assert out.splitlines()[0] == "14 janvier 1993" and out.splitlines()[2] == "3 May 2001"
 
+
+
+
+def test_the_host_search_over_the_step_file_gives_the_n_best_of_the_search_inside_the_model(cli, s2s_run, tmp_path):
+    assert_step_search_matches(cli, "seq2seq", s2s_run, tmp_path)

@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 from keras_suite.export import tflite
-from keras_suite.testing import assert_export_parity
+from keras_suite.testing import assert_export_parity, assert_step_search_matches
 
 pytestmark = pytest.mark.slow
 
@@ -53,7 +53,8 @@ def test_export_cached_beam_search(cli, tr_run, tmp_path):
     assert code == 0, err
     target = tmp_path / "transformer" / "t"
     parity = json.loads((target / "parity.json").read_text())
-    assert_export_parity(parity, ["saved_model", "tflite", "tflite_fp16"])
+    assert_export_parity(parity, ["saved_model", "tflite", "tflite_fp16", "tflite_step", "tflite_step_int8"])
+    assert parity["formats"]["tflite_step"]["same_best"] == 1.0
     assert parity["formats"]["tflite"]["agreement"] == 1.0
     loaded = tf.saved_model.load(str(target / "saved_model"))
     result = loaded.signatures["translate"](text=tf.constant(["3 May 2001"]))
@@ -65,6 +66,15 @@ def test_export_cached_beam_search(cli, tr_run, tmp_path):
     runner = tflite.Runner(flatbuffer)
     length = runner.runner.get_input_details()["source"]["shape"][1]
     assert runner(source=np.full((1, length), 5, np.int32))["tokens"].shape[:2] == (1, 2)
+
+
+def test_the_host_search_over_the_step_file_gives_the_n_best_of_the_search_inside_the_model(cli, tmp_path):
+    """Two decoder layers: their caches start as equal zeros, which the host makes (the file cannot give two
+    equal constants as two outputs)."""
+    code, _, err = cli("transformer", "train", "--config", "tiny", "model.layers=2", "train.epochs=2",
+                       f"train.runs_dir={tmp_path}", "train.run_name=two")
+    assert code == 0, err
+    assert_step_search_matches(cli, "transformer", tmp_path / "transformer" / "two", tmp_path)
 
 
 @pytest.mark.parametrize("args, pattern", [

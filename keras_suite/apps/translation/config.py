@@ -49,11 +49,21 @@ class DecodeConfig:
     preview_examples: int = 4
 
 
+@dataclasses.dataclass
+class TranslationExportConfig(ExportConfig):
+    """The shared export settings, and how many parity sentences' best translation a format must give token for
+    token as Keras does (the step files: a host-side search over an encoder and a decoder step)."""
+
+    min_same_best: dict[str, float] = setting(factory=lambda: {"tflite_step": 1.0, "tflite_step_int8": 0.95}, le=1)
+
+
 def export_defaults():
-    """Beam search exports: tokens must be identical to Keras (scores within float tolerance)."""
-    return ExportConfig(formats=("saved_model", "tflite", "tflite_fp16"), parity_samples=32,
-                        max_abs_diff={"saved_model": 1e-4, "tflite": 1e-3, "tflite_fp16": 5e-2},
-                        min_agreement={"saved_model": 1.0, "tflite": 1.0, "tflite_fp16": 0.98})
+    """Beam search exports: tokens must be identical to Keras (scores within float tolerance); the step files
+    (a host-side search over an encoder and a decoder step) too, except a few with int8 weights."""
+    return TranslationExportConfig(
+        formats=("saved_model", "tflite", "tflite_fp16", "tflite_step", "tflite_step_int8"),
+        parity_samples=32, max_abs_diff={"saved_model": 1e-4, "tflite": 1e-3, "tflite_fp16": 5e-2},
+        min_agreement={"saved_model": 1.0, "tflite": 1.0, "tflite_fp16": 0.98})
 
 
 @dataclasses.dataclass
@@ -77,7 +87,7 @@ class Seq2SeqConfig:
     model: Seq2SeqModelConfig = dataclasses.field(default_factory=Seq2SeqModelConfig)
     decode: DecodeConfig = dataclasses.field(default_factory=DecodeConfig)
     train: TrainConfig = dataclasses.field(default_factory=_seq2seq_train)
-    export: ExportConfig = dataclasses.field(default_factory=export_defaults)
+    export: TranslationExportConfig = dataclasses.field(default_factory=export_defaults)
 
 
 @dataclasses.dataclass
@@ -116,7 +126,7 @@ class TransformerConfig:
     model: TransformerModelConfig = dataclasses.field(default_factory=TransformerModelConfig)
     decode: DecodeConfig = dataclasses.field(default_factory=DecodeConfig)
     train: TransformerTrainConfig = dataclasses.field(default_factory=_transformer_train)
-    export: ExportConfig = dataclasses.field(default_factory=export_defaults)
+    export: TranslationExportConfig = dataclasses.field(default_factory=export_defaults)
 
 
 COMMANDS = {
