@@ -1,10 +1,14 @@
 import json
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_suite.apps.char_rnn.app import TextGenerator
+from keras_suite.apps.char_rnn.app import TextGenerator, _windows
+from keras_suite.apps.char_rnn.config import CharRNNConfig
+from keras_suite.config import load_config
+from keras_suite.data.corpora import load_corpus
 from keras_suite.data.vocabulary import CharVocabulary
 from keras_suite.export import tflite
 from keras_suite.models.char_rnn import build_char_rnn
@@ -76,6 +80,32 @@ def test_export_generate_signature_and_step_model(cli, char_run, tmp_path):
     result = runner(token=np.array([3], np.int32), states=states)
     assert result["logits"].shape == (1, len(meta["vocabulary"]["chars"]) + 1)
     assert not np.allclose(result["states"], 0)
+
+
+def test_export_scores_nats_per_char_through_each_file_as_the_whole_sequence_does(cli, char_run, tmp_path):
+    """The export's task metric feeds the held-out characters one at a time through each format's step; for an RNN
+    from zero states that is the whole sequence in one call of the Keras model."""
+    code, _, err = cli("char_rnn", "export", f"run={char_run}", f"export.out_dir={tmp_path}", "name=c",
+                       "formats=saved_model,tflite,tflite_fp16", "export.task_samples=40")
+    assert code == 0, err
+    parity = json.loads((tmp_path / "char_rnn" / "c" / "parity.json").read_text())
+    assert parity["task_samples"] == 40
+    cfg = load_config(CharRNNConfig, [char_run / "config.yaml"])
+    vocab = CharVocabulary.from_json((char_run / "vocab.json").read_text())
+    ids = np.asarray(_windows(cfg, vocab, load_corpus(cfg.data.corpus))[1][:41])
+    model = keras.saving.load_model(char_run / "model.keras", compile=False)
+    log_probs = tf.nn.log_softmax(model(ids[None, :-1])[0]).numpy()
+    expected = -np.mean(log_probs[np.arange(40), ids[1:]])
+    assert parity["keras"]["nats_per_char"] == pytest.approx(expected, abs=1e-5)
+    for name in ("saved_model", "tflite", "tflite_fp16"):
+        row = parity["formats"][name]
+        assert row["nats_per_char"] == pytest.approx(expected, abs=2e-3) and row["limits"]["nats_per_char"] == (
+            pytest.approx(expected + 0.01, abs=1e-5))
+
+
+def test_export_refuses_int8_of_a_recurrent_model(cli, char_run, tmp_path):
+    code, _, err = cli("char_rnn", "export", f"run={char_run}", f"export.out_dir={tmp_path}", "formats=tflite_int8")
+    assert code == 2 and "int8 calibration of the RNN step crashes" in err and not any(tmp_path.iterdir())
 
 
 @pytest.mark.parametrize("build", [lambda size: build_char_rnn(size, 8, 16, 2, "lstm"),

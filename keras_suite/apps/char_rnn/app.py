@@ -17,7 +17,7 @@ from keras_suite.console import progress_verbosity
 from keras_suite.data.corpora import load_corpus
 from keras_suite.data.vocabulary import OOV, OOV_ID, CharVocabulary
 from keras_suite.data.windows import split_ids, window_dataset
-from keras_suite.decoding import Sampling, continue_text
+from keras_suite.decoding import Sampling, continue_text, host_beam
 from keras_suite.errors import UserError
 from keras_suite.export import litert_metadata as litert
 from keras_suite.files import write_json, write_text
@@ -93,13 +93,15 @@ class TextGenerator:
 
 class StepExport(NamedTuple):
     """What export ships of a model's one-step form: the Keras model holding its weights, the serving function,
-    the input spec (batch 1), parity samples and the layout a phone app needs (metadata)."""
+    the input spec (batch 1), parity samples, the layout a phone app needs (metadata) and `steps(call)`, which
+    feeds characters through a `call(**inputs) -> outputs` of that layout one at a time."""
 
     model: keras.Model
     serve: callable
     spec: dict
     samples: list
     layout: dict
+    steps: callable
 
 
 class TextSamples(keras.callbacks.Callback):
@@ -212,6 +214,9 @@ class CharRNNApp(App):
     def serving(self, cfg, run):
         model, vocab = self.load_run(run)
         ecfg = cfg.export
+        if "tflite_int8" in ecfg.formats and not is_transformer(model):  # measured on TF 2.21
+            raise UserError("tflite_int8 is not available for recurrent char_rnn models: int8 calibration of the "
+                            "RNN step crashes the TFLite converter (TF 2.21); use tflite or tflite_fp16")
         prime = vocab.encode(cfg.generate.prime)
         step = (_transformer_step if is_transformer(model) else _rnn_step)(model, prime, ecfg.parity_samples)
         lookup, inverse = vocab.lookup_layer(), vocab.inverse_layer()
@@ -228,10 +233,14 @@ class CharRNNApp(App):
                                       seed=(seed, 0))
             return {"text": prime + tf.strings.reduce_join(inverse(tokens[0]))}
 
+        task = None
+        if ecfg.task_samples:  # nats/char of the held-out end of the corpus, one character after the other
+            _, val_ids = _windows(cfg, vocab, load_corpus(cfg.data.corpus))
+            task = _nats_per_char(step.steps, val_ids[:ecfg.task_samples + 1])
         serving = exporting.Serving(
             model=step.model, fn=step.serve, dynamic_spec=step.spec, fixed_spec=step.spec, samples=step.samples,
             calibration=step.samples, endpoints={"generate": generate}, track=[lookup, inverse],
-            litert=_litert(step.layout, vocab))
+            litert=_litert(step.layout, vocab), task=task)
         metadata = {
             "task": "character-level language model",
             "vocabulary": {"oov_id": OOV_ID, "chars": list(vocab.chars)},
@@ -258,25 +267,87 @@ def _litert(layout, vocab):
                                              "tab and backslash escaped as \\n, \\t, \\\\"})})
 
 
+class _StateSteps:
+    """Feeds characters one at a time through a step `call(**inputs) -> outputs` of the RNN's layout, carrying its
+    states: `steps(token)` -> the next character's logits."""
+
+    def __init__(self, call, zeros):
+        self.call, self.states = call, zeros
+
+    def __call__(self, token):
+        out = self.call(token=np.array([token], np.int32), states=self.states)
+        self.states = np.asarray(out["states"])
+        return np.asarray(out["logits"])[0]
+
+
+class _WindowSteps:
+    """The same for the transformer's layout, as a phone app drives it: the key/value cache and the index go on
+    from call to call, and when the index reaches the context the window slides (the last `keep` characters are
+    stepped again from an empty cache)."""
+
+    def __init__(self, call, zeros, context, keep):
+        self.call, self.zeros, self.context, self.keep = call, zeros, context, keep
+        self.cache, self.index, self.fed = zeros, 0, []
+
+    def _advance(self, token):
+        out = self.call(token=np.array([token], np.int32), cache=self.cache, index=np.array([self.index], np.int32))
+        self.cache, self.index = np.asarray(out["cache"]), self.index + 1
+        return np.asarray(out["logits"])[0]
+
+    def __call__(self, token):
+        if self.index == self.context:
+            self.cache, self.index = self.zeros, 0
+            for kept in self.fed[-self.keep:]:
+                self._advance(kept)
+        self.fed.append(token)
+        return self._advance(token)
+
+
+def _rollout(steps, serve, prime_ids, count):
+    """The first `count` inputs the Keras step `serve` gets in a greedy continuation of the prime, driven by
+    `steps(call)`: the parity samples."""
+    samples = []
+
+    def record(**inputs):
+        samples.append(inputs)
+        return serve({k: tf.constant(v) for k, v in inputs.items()}, False)
+
+    step, token, feed = steps(record), prime_ids[0], list(prime_ids[1:])
+    while len(samples) < count:
+        logits = step(token)
+        token = feed.pop(0) if feed else int(np.argmax(logits))
+    return samples[:count]
+
+
+def _nats_per_char(steps, ids):
+    """The TaskCheck of a step layout: -log P(next character) over the held-out `ids`, each character fed after
+    the one before, for the Keras model and every file."""
+    def drive(call):
+        step = steps(call)
+        log_probs = [host_beam.log_softmax(step(int(token)))[int(target)] for token, target in zip(ids[:-1], ids[1:])]
+        return {"log_prob": np.asarray(log_probs, np.float64)}
+
+    return exporting.TaskCheck([], lambda out: {"nats_per_char": float(-np.mean(out["log_prob"]))},
+                               lower_is_better=("nats_per_char",), drive=drive, count=len(ids) - 1)
+
+
 def _rnn_step(model, prime_ids, count):
     """The RNN's StepExport; the parity samples follow a greedy rollout from the prime."""
     step = build_step_model(model)
     next_fn, zeros = stacked_step(step)
-    samples, states, token, feed = [], zeros, prime_ids[0], list(prime_ids[1:])
-    for _ in range(count):
-        samples.append({"token": np.array([token], np.int32), "states": np.asarray(states)})
-        logits, states = next_fn(tf.constant([token], tf.int32), states)
-        token = feed.pop(0) if feed else int(tf.argmax(logits[0]))
 
     def serve(x, dynamic):
         logits, states = next_fn(x["token"], x["states"])
         return {"logits": logits, "states": states}
 
+    def steps(call):
+        return _StateSteps(call, np.asarray(zeros))
+
     layout = {"inputs": {"token": "int32 (1,)", "states": f"float32 {list(zeros.shape)}"},
               "outputs": {"logits": f"float32 (1, {model.output.shape[-1]})", "states": "as the input"},
               "state_layout": "per RNN layer: LSTM (h, c), GRU/SimpleRNN (h)", "start": "states all zeros"}
     spec = {"token": tf.TensorSpec([1], tf.int32), "states": tf.TensorSpec(zeros.shape, tf.float32)}
-    return StepExport(step, serve, spec, samples, layout)
+    return StepExport(step, serve, spec, _rollout(steps, serve, prime_ids, count), layout, steps)
 
 
 def _transformer_step(model, prime_ids, count):
@@ -285,27 +356,13 @@ def _transformer_step(model, prime_ids, count):
     incremental = IncrementalCharTransformer(model)
     context, keep = incremental.context, incremental.keep
     zeros = np.zeros((1, *incremental.cache_shape), np.float32)
-    samples, cache, index, fed, token, feed = [], zeros, 0, [], prime_ids[0], list(prime_ids[1:])
-
-    def advance(token, cache, index):
-        samples.append({"token": np.array([token], np.int32), "cache": np.asarray(cache),
-                        "index": np.array([index], np.int32)})
-        return incremental.step(tf.constant([token], tf.int32), cache, index)
-
-    while len(samples) < count:
-        if index == context:
-            cache, index = zeros, 0
-            for kept in fed[-keep:]:
-                _, cache = advance(kept, cache, index)
-                index += 1
-        logits, cache = advance(token, cache, index)
-        fed.append(token)
-        index += 1
-        token = feed.pop(0) if feed else int(tf.argmax(logits[0]))
 
     def serve(x, dynamic):
         logits, cache = incremental.step(x["token"], x["cache"], x["index"][0])
         return {"logits": logits, "cache": cache}
+
+    def steps(call):
+        return _WindowSteps(call, zeros, context, keep)
 
     layout = {"inputs": {"token": "int32 (1,)", "cache": f"float32 {list(zeros.shape)}",
                          "index": f"int32 (1,): the token's position, 0 .. {context - 1}"},
@@ -317,4 +374,4 @@ def _transformer_step(model, prime_ids, count):
                         f"again at indices 0 .. {keep - 1} (ignore their logits), then go on at index {keep}"}
     spec = {"token": tf.TensorSpec([1], tf.int32), "cache": tf.TensorSpec(zeros.shape, tf.float32),
             "index": tf.TensorSpec([1], tf.int32)}
-    return StepExport(model, serve, spec, samples[:count], layout)
+    return StepExport(model, serve, spec, _rollout(steps, serve, prime_ids, count), layout, steps)

@@ -60,7 +60,8 @@ def _train_defaults():
 
 
 def _export_defaults():
-    return ExportConfig(formats=("saved_model", "tflite"), parity_samples=200, task_samples=0, max_metric_drop={},
+    return ExportConfig(formats=("saved_model", "tflite"), parity_samples=200, task_samples=2000,
+                        max_metric_drop={"saved_model": 0.01, "tflite": 0.01, "tflite_fp16": 0.01, "tflite_int8": 0.05},
                         max_abs_diff={"saved_model": 1e-4, "tflite": 1e-3}, min_agreement={})
 
 
