@@ -85,7 +85,7 @@ def _tflite(quantization, filename, name=None, purpose=None):
         try:
             flatbuffer = tflite.convert(ctx[folder], keys, quantization=quantization,
                                         representative=serving.calibration, float_ops=serving.float_ops,
-                                        float_from=serving.float_from)
+                                        float_from=serving.float_from, float_layers=serving.float_layers)
         except Exception as e:  # noqa: BLE001 - converter errors are long; keep the first line
             raise ExportError(f"TFLite conversion ({quantization}) failed: {str(e).splitlines()[0][:300]}") from None
         bad = tflite.non_builtin_ops(flatbuffer)

@@ -22,7 +22,8 @@ class Serving:
     adds app-specific parity scores to each format's row (e.g. the lowest cosine similarity of
     embeddings, "min_cosine"), and `min_scores` {score: {format: minimum}} are their limits. `float_ops`
     are TFLite ops kept in float in the int8 file; so is everything from the op whose output tensor name
-    contains `float_from` on (post-processing after the network). `probe` (tensor name marker, fn(inputs) ->
+    contains `float_from` on (post-processing after the network), and the ops of the Keras layers named in
+    `float_layers`. `probe` (tensor name marker, fn(inputs) ->
     array) compares an intermediate tensor of the TFLite files with Keras' (a detector's raw head, before the
     post-processing that can hide differences): "probe_mean_abs_diff", limited by `probe_limits` {format: max},
     and "probe_max_abs_diff" for the record. `task` scores every format with the app's own metric on held-out
@@ -42,6 +43,7 @@ class Serving:
     scores: callable = None
     float_ops: tuple = ()
     float_from: str = None
+    float_layers: tuple = ()
     min_scores: dict = dataclasses.field(default_factory=dict)
     probe: tuple = None
     probe_limits: dict = dataclasses.field(default_factory=dict)

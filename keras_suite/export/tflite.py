@@ -1,5 +1,6 @@
 """TFLite (LiteRT) conversion with builtin ops only, op inspection, and running with ai_edge_litert."""
 
+import re
 import time
 import warnings
 
@@ -40,8 +41,21 @@ def _float_from(flatbuffer, marker):
     return sorted(types), [n for _, outs in after for n in outs]
 
 
+def _layer_nodes(flatbuffer, layers):
+    """The output tensor names of the main graph's ops that belong to the Keras layers named `layers` (their names
+    hold "/<layer>_<n>/" or "/<layer>/")."""
+    model = schema.ModelT.InitFromPackedBuf(flatbuffer, 0)
+    graph = model.subgraphs[0]
+    names = [graph.tensors[i].name.decode() for op in graph.operators or [] for i in op.outputs if i >= 0]
+    found = {layer: [n for n in names if re.search(rf"/{re.escape(layer)}(_\d+)?/", n)] for layer in layers}
+    missing = [layer for layer, nodes in found.items() if not nodes]
+    if missing:
+        raise ValueError(f"the converted model has no ops of the layers {missing}")
+    return [n for nodes in found.values() for n in nodes]
+
+
 def convert(saved_model_dir, signatures=("serve",), quantization="float32", representative=None, float_ops=(),
-            float_from=None):
+            float_from=None, float_layers=()):
     """Convert signatures of a SavedModel to a flatbuffer using TFLITE_BUILTINS only.
 
     quantization: "float32"; "float16" (weights in fp16); "dynamic_int8" (weights in int8, activations float,
@@ -51,7 +65,8 @@ def convert(saved_model_dir, signatures=("serve",), quantization="float32", repr
     debugger), for ops whose quantized kernels fail on the values they meet (box IoU in NMS).
     `float_from` (a substring of an op's output tensor name, e.g. a Keras layer's "/raw") keeps that op
     and every later op of the main graph in float: the network is quantized, its post-processing
-    (box decoding, NMS) is not.
+    (box decoding, NMS) is not. `float_layers` (Keras layer names) keep those layers' ops in float wherever they
+    are (a detector's heads, whose one output tensor mixes box offsets, objectness and class logits).
     """
     converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model_dir), signature_keys=list(signatures))
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
@@ -65,10 +80,12 @@ def convert(saved_model_dir, signatures=("serve",), quantization="float32", repr
             raise ValueError("int8 quantization needs a representative dataset")
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = lambda: iter(representative)
-        if float_ops or float_from:
-            types, nodes = _float_from(convert(saved_model_dir, signatures), float_from) if float_from else ([], None)
+        if float_ops or float_from or float_layers:
+            float_model = convert(saved_model_dir, signatures)
+            types, nodes = _float_from(float_model, float_from) if float_from else ([], [])
+            nodes += _layer_nodes(float_model, float_layers) if float_layers else []
             options = tf.lite.experimental.QuantizationDebugOptions(
-                denylisted_ops=sorted(set(float_ops) | set(types)) or None, denylisted_nodes=nodes)
+                denylisted_ops=sorted(set(float_ops) | set(types)) or None, denylisted_nodes=nodes or None)
             with native_stderr_silenced():
                 debugger = tf.lite.experimental.QuantizationDebugger(
                     converter=converter, debug_dataset=lambda: iter(representative), debug_options=options)

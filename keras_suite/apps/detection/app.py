@@ -2,6 +2,7 @@
 (NMS inside the SavedModel and the TFLite files), anchors (k-means on the training boxes)."""
 
 import dataclasses
+import re
 from pathlib import Path
 
 import keras
@@ -260,8 +261,9 @@ class DetectionApp(App):
             calibration=exporting.image_samples(splits.train.images, ecfg.calibration_samples),
             scores=match_detections, min_scores={"match_rate": ecfg.min_match_rate},
             # int8 keeps box decoding and NMS in float; its DIV kernel fails on the zero-area unions NMS meets
-            # in its padding
-            float_ops=("DIV",), float_from="/raw",
+            # in its padding. The heads stay float too: one int8 scale for box offsets, objectness and class
+            # logits together cost a third of mAP@0.5 (bench/RESULTS.md)
+            float_ops=("DIV",), float_from="/raw", float_layers=_heads(model),
             # the raw head too, where the boxes a score threshold drops still count
             probe=("/raw", lambda x: model(tf.cast(x["images"], tf.float32), training=False)),
             probe_limits=ecfg.max_raw_mean_diff, litert=_litert(size, list(cfg.data.class_names), dc),
@@ -280,6 +282,11 @@ class DetectionApp(App):
             "anchors": [list(a) for a in cfg.model.anchors], "strides": list(cfg.model.strides),
             "signature": "serve (also serving_default)"}
         return serving, metadata
+
+
+def _heads(model):
+    """The names of the detection heads' layers: each scale's 1x1 convolution and the reshape after it."""
+    return tuple(layer.name for layer in model.layers if re.fullmatch(r"(head|flat)\d+", layer.name))
 
 
 def _task(split, count, size, num_classes):
