@@ -1,6 +1,7 @@
 """Shared test harness: layer checks, get_config round trips, .keras save/reload, export parity, the LiteRT
 metadata read back, hand-made YOLO outputs."""
 
+import contextlib
 import json
 import shutil
 import subprocess
@@ -108,6 +109,10 @@ def assert_step_search_matches(cli, app, run, tmp_path, sources=12):
     logits = next(t for t in graphs["decode_step"]["output_tensor_metadata"] if t["name"] == "logits")
     assert logits["associated_files"] == [{"name": "target_vocab.txt", "description": "target token of each id",
                                            "type": "TENSOR_AXIS_LABELS"}]
+    card = (target / "README.md").read_text()  # the model card shows how to drive the file, and that runs
+    usage = card.split("Driving `model_step.tflite`")[1].split("```python\n")[1].split("```")[0]
+    with contextlib.chdir(target):
+        exec(usage, {})
 
 
 def perfect_yolo_head(grid, targets):

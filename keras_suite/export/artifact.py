@@ -116,9 +116,10 @@ def export(serving, target, ecfg, metadata):
         metadata = {**metadata, "formats": {n: r["file"] for n, r in report["formats"].items()},
                     "versions": {"tensorflow": tf.__version__, "keras": keras.__version__}}
         write_json(work / "metadata.json", metadata)
-        card.write(work, report, metadata, {
-            row["file"]: (layout_for(serving, name) or serving).litert
-            for name, row in report["formats"].items() if row["file"].endswith(".tflite")})
+        files = {row["file"]: layout_for(serving, name) for name, row in report["formats"].items()
+                 if row["file"].endswith(".tflite")}
+        card.write(work, report, metadata, {file: (layout or serving).litert for file, layout in files.items()},
+                   {file: layout.usage for file, layout in files.items() if layout and layout.usage})
         _replace(work, target)
         return report
     except storage_errors() as e:  # a full disk or a forbidden folder: name the artifact, not its temporary folder

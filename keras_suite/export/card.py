@@ -75,9 +75,10 @@ def _kotlin(file, signatures):
     return lines + ["```"]
 
 
-def write(folder, report, metadata, descriptions):
+def write(folder, report, metadata, descriptions, usages=None):
     """Write README.md into the export `folder`: `report` is the parity report (with "compat"), `metadata` what
-    metadata.json holds, `descriptions` the LiteRT description of each .tflite file by file name."""
+    metadata.json holds, `descriptions` the LiteRT description of each .tflite file by file name, `usages` the
+    Python that drives a file whose signatures the host strings together (a search over a decoder step)."""
     folder = Path(folder)
     rows = report["formats"]
     main = next(iter(descriptions.values()), None)
@@ -124,4 +125,7 @@ def write(folder, report, metadata, descriptions):
                   "support library) says the same as this page; `unzip -l` lists its label and vocabulary files.", "",
                   "Python:", "", *_python(file, signatures[file]), "", "Android (Kotlin):", "",
                   *_kotlin(file, signatures[file]), ""]
+        for file, usage in (usages or {}).items():
+            lines += [f"Driving `{file}` from Python (port it to the app's language):", "", "```python",
+                      *usage.replace("{file}", file).splitlines(), "```", ""]
     (folder / "README.md").write_text("\n".join(lines), encoding="utf-8")

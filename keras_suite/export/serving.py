@@ -93,7 +93,8 @@ class Layout:
     host what the layout leaves out), so the file is checked against Keras like every other format; `litert`
     describes it. A file of several signatures has `signatures` {key: (fn, spec)} instead of `fn`, and `runner`:
     `runner(interpreter)` is a callable `(**sample) -> outputs` of the main signature that drives them from the
-    host (a beam search over `encode` and `decode_step`).
+    host (a beam search over `encode` and `decode_step`), and `usage` the Python for the model card that does so
+    ("{file}" stands for the file's name).
     """
 
     fn: callable
@@ -103,6 +104,7 @@ class Layout:
     prepare: callable = None
     signatures: dict = None
     runner: callable = None
+    usage: str = ""
 
 
 def image_specs(size, name="images"):

@@ -330,7 +330,18 @@ def _step_layout(decoder, beam, max_length, source_length, main):
         None, dict, description,
         signatures={"encode": (encode, {"source": tf.TensorSpec([1, source_length], tf.int32)}),
                     "decode_step": (decode_step, step_spec)},
-        runner=lambda interpreter: StepModelSearch(interpreter, beam.alpha, beam.nbest, max_length, START_ID, END_ID))
+        runner=lambda interpreter: StepModelSearch(interpreter, beam.alpha, beam.nbest, max_length, START_ID, END_ID),
+        usage=(f"import numpy as np\n"
+               "from ai_edge_litert.interpreter import Interpreter\n"
+               "from keras_suite.decoding.host_beam import StepModelSearch  # NumPy only: beam_search() is the part "
+               "to port\n\n"
+               f'search = StepModelSearch(Interpreter(model_path="{{file}}"), alpha={beam.alpha}, nbest={beam.nbest}, '
+               f"max_length={max_length},\n"
+               f"                         start_id={START_ID}, end_id={END_ID})\n"
+               f"source = np.zeros((1, {source_length}), np.int32)  # the sentence's ids from source_vocab.txt, "
+               "0-padded\n"
+               'print(search(source)["tokens"][0, 0])  # the best translation\'s ids (target_vocab.txt); end id, '
+               "then padding"))
 
 
 def _litert(name, source_length, beam, max_length, source_tok, target_tok):
