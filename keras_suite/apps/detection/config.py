@@ -75,10 +75,10 @@ class DetectionExportConfig(ExportConfig):
     formats: tuple[str, ...] = ("saved_model", "tflite", "tflite_fp16", "tflite_int8", "tflite_tasks", "tflite_nonms")
     parity_samples: int = setting(32, ge=1)
     task_samples: int = setting(100, ge=0)
-    # int8 quantization of the whole graph costs mAP@0.5 (0.937 -> 0.655 on the default run, bench/RESULTS.md);
-    # its limit keeps it from getting worse until that is fixed
+    # int8 (heads in float) costs mAP@0.5 0.074 on the default run (0.940 -> 0.866, bench/RESULTS.md); its limit
+    # keeps it from getting worse until that is closed
     max_metric_drop: dict[str, float] = setting(factory=lambda: {
-        "saved_model": 0.01, "tflite": 0.01, "tflite_fp16": 0.01, "tflite_int8": 0.3})
+        "saved_model": 0.01, "tflite": 0.01, "tflite_fp16": 0.01, "tflite_int8": 0.1})
     max_abs_diff: dict[str, float] = dataclasses.field(default_factory=dict)
     min_agreement: dict[str, float] = dataclasses.field(default_factory=dict)
     min_match_rate: dict[str, float] = setting(factory=lambda: {
