@@ -22,31 +22,29 @@ def builtin_name(model, op):
     return OP_NAMES.get(max(code.builtinCode, code.deprecatedBuiltinCode), "CUSTOM")
 
 
-def _float_from(flatbuffer, marker):
+def _ops(model, graph):
+    """(op name, output tensor names) of each op of a subgraph of a `ModelT`, in execution order."""
+    for op in graph.operators or []:
+        yield builtin_name(model, op), [graph.tensors[i].name.decode() for i in op.outputs if i >= 0]
+
+
+def _float_from(model, marker):
     """(op types, output tensor names) to keep in float: every op of the main graph from the first whose
     output name contains `marker` on, and every op of the other subgraphs (the bodies of WHILE and IF, as in
     NMS); the types are those that appear only there, since names do not always survive quantization."""
-    model = schema.ModelT.InitFromPackedBuf(flatbuffer, 0)
-
-    def ops(graph):
-        for op in graph.operators or []:
-            yield builtin_name(model, op), [graph.tensors[i].name.decode() for i in op.outputs if i >= 0]
-
-    main = list(ops(model.subgraphs[0]))
+    main = list(_ops(model, model.subgraphs[0]))
     start = next((i for i, (_, outs) in enumerate(main) if any(marker in n for n in outs)), None)
     if start is None:
         raise ValueError(f"no op output named like '{marker}' in the converted model")
-    after = main[start:] + [op for graph in model.subgraphs[1:] for op in ops(graph)]
+    after = main[start:] + [op for graph in model.subgraphs[1:] for op in _ops(model, graph)]
     types = {t for t, _ in after} - {t for t, _ in main[:start]}
     return sorted(types), [n for _, outs in after for n in outs]
 
 
-def _layer_nodes(flatbuffer, layers):
+def _layer_nodes(model, layers):
     """The output tensor names of the main graph's ops that belong to the Keras layers named `layers` (their names
     hold "/<layer>_<n>/" or "/<layer>/")."""
-    model = schema.ModelT.InitFromPackedBuf(flatbuffer, 0)
-    graph = model.subgraphs[0]
-    names = [graph.tensors[i].name.decode() for op in graph.operators or [] for i in op.outputs if i >= 0]
+    names = [n for _, outs in _ops(model, model.subgraphs[0]) for n in outs]
     found = {layer: [n for n in names if re.search(rf"/{re.escape(layer)}(_\d+)?/", n)] for layer in layers}
     missing = [layer for layer, nodes in found.items() if not nodes]
     if missing:
@@ -81,7 +79,7 @@ def convert(saved_model_dir, signatures=("serve",), quantization="float32", repr
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = lambda: iter(representative)
         if float_ops or float_from or float_layers:
-            float_model = convert(saved_model_dir, signatures)
+            float_model = schema.ModelT.InitFromPackedBuf(convert(saved_model_dir, signatures), 0)
             types, nodes = _float_from(float_model, float_from) if float_from else ([], [])
             nodes += _layer_nodes(float_model, float_layers) if float_layers else []
             options = tf.lite.experimental.QuantizationDebugOptions(

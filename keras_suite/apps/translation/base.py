@@ -300,8 +300,8 @@ def _step_layout(decoder, beam, max_length, source_length, main):
     width = beam.width
     step_spec = {"tokens": tf.TensorSpec([width], tf.int32),
                  **{n: tf.TensorSpec([width, *t.shape[1:]], t.dtype) for n, t in flat(example).items()}}
-    updated = [n for n in tf.function(decode_step, input_signature=[step_spec]).get_concrete_function()
-               .structured_outputs if n != "logits"]
+    _, stepped = decoder.step(tf.fill([1], START_ID), example)  # which entries a step changes, as decode_step sees
+    updated = [n for n, t in flat(stepped).items() if t is not flat(example)[n]]
 
     def state(name, rows):
         kind, _, number = name.partition("_")
