@@ -23,7 +23,8 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from keras_suite.apps.style.config import STYLE_LAYERS, StyleConfig  # noqa: E402
-from keras_suite.data.style_images import CONTENT, builtin_image, random_crops, resize_longer  # noqa: E402
+from keras_suite.data.photos import random_crops  # noqa: E402
+from keras_suite.data.style_images import CONTENT, builtin_image, resize_longer  # noqa: E402
 from keras_suite.export import tflite  # noqa: E402
 from keras_suite.losses.perceptual import PerceptualLoss  # noqa: E402
 from keras_suite.models.stylizer import build_stylizer  # noqa: E402

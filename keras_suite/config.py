@@ -118,6 +118,18 @@ class ExportConfig:
         "saved_model": 0.999, "tflite": 0.995, "tflite_fp16": 0.98, "tflite_int8": 0.90})
 
 
+@dataclasses.dataclass
+class ImageExportConfig(ExportConfig):
+    """An image app's export: a full-integer file too, int8 calibrated on real photos as well as on the app's own
+    images, and every file compared with Keras on real photos held out from that calibration."""
+
+    formats: tuple[str, ...] = ("saved_model", "tflite", "tflite_fp16", "tflite_int8", "tflite_int8_full")
+    # crops of the photos scikit-image and scikit-learn ship (keras_suite.data.photos), added to the calibration
+    calibration_photos: int = setting(16, ge=0, le=10_000)
+    # crops of other shipped photos, never calibrated on: each file's figures on them are reported as photo_*
+    photo_samples: int = setting(8, ge=0, le=10_000)
+
+
 def parse_value(text):
     """A command-line value: a Python literal when it is one, else the string itself."""
     try:

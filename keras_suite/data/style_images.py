@@ -2,13 +2,13 @@
 a public-domain painting shipped as a project asset (keras_suite/assets/ATTRIBUTION.md), textures
 from scikit-image, user files and folders; and training crops from those, a folder or tfds coco."""
 
-import functools
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from keras_suite.choices import STYLE_CONTENT as CONTENT
+from keras_suite.data.photos import photo
 from keras_suite.data.sources import parse_source
 from keras_suite.errors import UserError
 from keras_suite.visuals.images import input_images, read_rgb
@@ -17,24 +17,14 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 STYLES = ("starry_night", "brick", "grass", "gravel", "hubble_deep_field", "immunohistochemistry", "colorwheel")
 
 
-@functools.lru_cache(maxsize=None)
 def builtin_image(name):
     """A shipped image by name (CONTENT or STYLES), uint8 RGB."""
     if name == "starry_night":
         return read_rgb(ASSETS / "starry_night.jpg")
-    if name in ("china", "flower"):
-        from sklearn.datasets import load_sample_image
-
-        return load_sample_image(f"{name}.jpg")
-    import skimage.data
-
-    if name not in CONTENT + STYLES or not hasattr(skimage.data, name):
+    if name not in CONTENT + STYLES:
         raise UserError(f"unknown built-in image '{name}'; choose from {', '.join(sorted(set(CONTENT + STYLES)))} "
                         f"or give a path")
-    image = np.asarray(getattr(skimage.data, name)())
-    if image.ndim == 2:
-        image = np.repeat(image[..., None], 3, axis=-1)
-    return np.ascontiguousarray(image[..., :3]).astype(np.uint8)
+    return photo(name)
 
 
 def load_image(spec):
@@ -71,23 +61,6 @@ def style_at(image, size, name, min_fraction=0.25):
                         f"(its longer side must be at least {int(np.ceil(min_fraction * size))} px); "
                         f"use a larger image or a smaller size")
     return resize_longer(image, size)
-
-
-def random_crops(images, size, count, seed):
-    """`count` square crops (uint8 (count, size, size, 3)) of random scale and position from `images`,
-    each image first resized so its shorter side is between size and 2 x size."""
-    rng = np.random.default_rng(seed)
-    out = np.empty((count, size, size, 3), np.uint8)
-    for i in range(count):
-        image = images[rng.integers(len(images))]
-        h, w = image.shape[:2]
-        scale = rng.uniform(size, 2 * size) / min(h, w)
-        resized = np.asarray(Image.fromarray(image).resize((max(size, round(w * scale)), max(size, round(h * scale))),
-                                                           Image.BILINEAR))
-        y, x = rng.integers(0, resized.shape[0] - size + 1), rng.integers(0, resized.shape[1] - size + 1)
-        crop = resized[y:y + size, x:x + size]
-        out[i] = crop[:, ::-1] if rng.random() < 0.5 else crop
-    return out
 
 
 def content_images(source="builtin", data_dir=None, download=False, limit=0):

@@ -1,11 +1,13 @@
 """From the raw head to fixed-size detections in the graph: decode, score = objectness x class
 probability (`candidates`), then class-aware NMS with `tf.image.non_max_suppression_padded` (a TFLite builtin,
 unlike combined_non_max_suppression) and boxes in pixels of the input image (`suppress`). A phone app that runs
-the network without NMS (on a GPU delegate) calls the same `suppress` on the host."""
+the network without NMS (on a GPU delegate) calls the same `suppress` on the host. `part_candidates` computes
+the candidates with the heads split into their parts, for an integer-only file."""
 
+import keras
 import tensorflow as tf
 
-from keras_suite.detection.grid import AnchorGrid, cxcywh_to_xyxy
+from keras_suite.detection.grid import MAX_LOG_SCALE, AnchorGrid, cxcywh_to_xyxy
 
 
 def candidates(raw, grid: AnchorGrid):
@@ -14,6 +16,38 @@ def candidates(raw, grid: AnchorGrid):
     boxes, _, cls_logit = grid.decode(raw)
     objectness = tf.sigmoid(tf.cast(raw[..., 4:5], tf.float32))  # a slice that keeps the axis: GPU delegates take it
     return tf.clip_by_value(cxcywh_to_xyxy(boxes), 0.0, 1.0), objectness * tf.sigmoid(cls_logit)
+
+
+def part_candidates(model, grid: AnchorGrid):
+    """`images -> candidates(model(images), grid)`, with each scale's head convolution (`head<stride>`) split into
+    its box-centre, box-size, objectness and class parts and each decoded on its own: every part is a tensor of its
+    own, so a full-integer file gives each its own int8 scale (one scale over box offsets, objectness and class
+    logits together loses most of the boxes' precision), and the boxes are clipped before they meet."""
+    heads = [model.get_layer(f"head{stride}") for stride in grid.strides]
+    features = keras.Model(model.inputs, [head.input for head in heads])
+
+    def fn(images):
+        boxes, scores = [], []
+        for scale, (f, head) in enumerate(zip(features(images, training=False), heads)):
+            b, start = len(grid.anchors[scale]), grid.offset(scale)
+            n = grid.sizes[scale] ** 2 * b
+            kernel = tf.reshape(head.kernel, [1, 1, head.kernel.shape[2], b, -1])
+            bias = tf.reshape(head.bias, [b, -1])
+
+            def part(first, last):
+                k = last - first
+                out = tf.nn.conv2d(tf.cast(f, tf.float32), tf.reshape(kernel[..., first:last], [1, 1, -1, b * k]), 1,
+                                   "VALID") + tf.reshape(bias[:, first:last], [-1])
+                return tf.reshape(out, [-1, n, k])
+
+            xy = (tf.sigmoid(part(0, 2)) + grid.cells[start:start + n]) / grid.grid_size[start:start + n]
+            wh = grid.anchor_wh[start:start + n] * tf.exp(tf.minimum(part(2, 4), MAX_LOG_SCALE))
+            boxes.append(tf.concat([tf.clip_by_value(xy - wh / 2, 0.0, 1.0), tf.clip_by_value(xy + wh / 2, 0.0, 1.0)],
+                                   -1))
+            scores.append(tf.sigmoid(part(4, 5)) * tf.sigmoid(part(5, bias.shape[-1])))
+        return tf.concat(boxes, 1), tf.concat(scores, 1)
+
+    return fn
 
 
 def suppress(xyxy, probabilities, image_size, max_detections=100, iou_threshold=0.5, score_threshold=0.25,

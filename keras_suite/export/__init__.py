@@ -5,7 +5,15 @@ from keras_suite.export.artifact import check_target, export, recover
 from keras_suite.export.compat import format_table as format_compat
 from keras_suite.export.formats import EXPORTERS
 from keras_suite.export.parity import ExportError, format_report
-from keras_suite.export.serving import Layout, Serving, TaskCheck, image_input, image_samples, image_specs
+from keras_suite.export.serving import (
+    Layout,
+    Serving,
+    TaskCheck,
+    full_integer_layout,
+    image_input,
+    image_samples,
+    image_specs,
+)
 
 __all__ = ["EXPORTERS", "ExportError", "Layout", "Serving", "TaskCheck", "check_target", "export", "format_compat",
-           "format_report", "image_input", "image_samples", "image_specs", "recover"]
+           "format_report", "full_integer_layout", "image_input", "image_samples", "image_specs", "recover"]

@@ -65,13 +65,14 @@ def export(serving, target, ecfg, metadata):
             return fixed({k: tf.constant(v) for k, v in x.items()})
 
         reference, _ = run_samples(keras_call, serving.samples)
+        photo_reference = run_samples(keras_call, serving.photos)[0] if serving.photos else None
         task, task_reference = serving.task, None
         if task is not None:
             log.info("export: scoring the Keras model on %d held-out samples ...", len(task))
             task_reference = task.score(task.run(keras_call))
         if serving.probe is not None:
             probe_reference = np.concatenate([np.asarray(serving.probe[1](s)) for s in serving.samples])
-        report = {"samples": len(serving.samples), "formats": {}}
+        report = {"samples": len(serving.samples), "photos": len(serving.photos), "formats": {}}
         if task is not None:
             report.update(task_samples=len(task), keras=task_reference)
         failures = []
@@ -80,7 +81,8 @@ def export(serving, target, ecfg, metadata):
                      len(serving.samples))
             started = time.monotonic()
             path, outputs, ms = exporter(serving, work, ctx)
-            probe, latency, task_outputs = (outputs.pop(k, None) for k in ("probe", "latency", "task"))
+            probe, latency, task_outputs, photos = (outputs.pop(k, None) for k in ("probe", "latency", "task",
+                                                                                   "photos"))
             row = {"file": path.name, "bytes": _size(path), "ms_per_sample": round(ms, 3),
                    **{f"ms_{n}_thread{'s' if n > 1 else ''}": round(t, 3) for n, t in (latency or {}).items()},
                    **compare(reference, outputs)}
@@ -88,14 +90,17 @@ def export(serving, target, ecfg, metadata):
                 row.update(serving.scores(reference, outputs))
             if task is not None:
                 row.update(task.score(task_outputs))
-            if serving.probe is not None:
-                diff = None if probe is None else np.abs(np.asarray(probe, np.float64) - probe_reference)
-                row["probe_max_abs_diff"] = None if diff is None else float(diff.max())
-                row["probe_mean_abs_diff"] = None if diff is None else float(diff.mean())
+            if photos is not None:  # reported, not limited: what the app's own samples do not show
+                figures = {**compare(photo_reference, photos),
+                           **(serving.scores(photo_reference, photos) if serving.scores else {})}
+                row.update({f"photo_{k}": v for k, v in figures.items() if v is not None})
+            if probe is not None:  # a layout without the probed tensor has no probe figures
+                diff = np.abs(np.asarray(probe, np.float64) - probe_reference)
+                row["probe_max_abs_diff"], row["probe_mean_abs_diff"] = float(diff.max()), float(diff.mean())
             limits = {"max_abs_diff": _limit(ecfg.max_abs_diff, name),
                       "min_agreement": _limit(ecfg.min_agreement, name),
                       **{score: _limit(per_format, name) for score, per_format in serving.min_scores.items()},
-                      **({"probe_mean_abs_diff": _limit(serving.probe_limits, name)} if serving.probe else {}),
+                      **({"probe_mean_abs_diff": _limit(serving.probe_limits, name)} if probe is not None else {}),
                       **_task_limits(task, task_reference, _limit(ecfg.max_metric_drop, name))}
             failed = judge(row, limits, lower=task.lower_is_better if task else ())
             row["passed"], row["limits"] = not failed, limits

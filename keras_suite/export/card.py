@@ -12,11 +12,13 @@ KOTLIN_TYPES = {"float32": 4, "float16": 2, "int32": 4, "int64": 8, "uint8": 1, 
 
 
 def _tensors(details):
-    return {name: (np.dtype(d["dtype"]).name, [int(x) for x in d["shape"]]) for name, d in details.items()}
+    """{name: (dtype, shape, (scale, zero point) or None)} of a signature's tensors."""
+    return {name: (np.dtype(d["dtype"]).name, [int(x) for x in d["shape"]], tflite.quantization(d))
+            for name, d in details.items()}
 
 
 def _signatures(path):
-    """{signature key: (inputs, outputs)} of a .tflite file, each {name: (dtype, shape)}."""
+    """{signature key: (inputs, outputs)} of a .tflite file, each as `_tensors` gives them."""
     made = tflite.interpreter(Path(path).read_bytes())
     runners = {key: made.get_signature_runner(key) for key in made.get_signature_list()}
     return {key: (_tensors(r.get_input_details()), _tensors(r.get_output_details())) for key, r in runners.items()}
@@ -38,10 +40,16 @@ def _checks(row):
     return "; ".join(shown) or "-"
 
 
+def _photo_figures(row):
+    return "; ".join(f"{k[len('photo_'):]} {v:.4g}" for k, v in row.items() if k.startswith("photo_")) or "-"
+
+
 def _io_table(described, tensors):
     lines = ["| tensor | dtype | shape | meaning | labels |", "|---|---|---|---|---|"]
-    for name, (dtype, shape) in tensors.items():
+    for name, (dtype, shape, quantization) in tensors.items():
         meta = described.get(name, {})
+        if quantization:  # what a caller needs to turn real values into the tensor's integers and back
+            dtype += f" (real = {quantization[0]:.6g} x (q - {quantization[1]}))"
         files = ", ".join(f"`{f['name']}`" for f in meta.get("associated_files", []))
         lines.append(f"| `{name}` | {dtype} | {shape} | {meta.get('description', '')} | {files} |")
     return lines
@@ -51,7 +59,7 @@ def _python(file, signatures):
     lines = ["```python", "import numpy as np", "from ai_edge_litert.interpreter import Interpreter", "",
              f'interpreter = Interpreter(model_path="{file}")']
     for key, (inputs, _) in signatures.items():
-        args = ", ".join(f"{n}=np.zeros({tuple(s)}, np.{d})" for n, (d, s) in inputs.items())
+        args = ", ".join(f"{n}=np.zeros({tuple(s)}, np.{d})" for n, (d, s, _) in inputs.items())
         lines += [f'outputs = interpreter.get_signature_runner("{key}")({args})',
                   "print({name: value.shape for name, value in outputs.items()})"]
     return lines + ["```"]
@@ -67,10 +75,10 @@ def _kotlin(file, signatures):
     for number, (key, (inputs, outputs)) in enumerate(signatures.items()):
         suffix = "" if len(signatures) == 1 else str(number + 1)
         lines.append(f"val inputs{suffix} = mapOf<String, Any>(")
-        lines += [f'    "{n}" to {buffer(d, s)},  // {d} {s}' for n, (d, s) in inputs.items()]
+        lines += [f'    "{n}" to {buffer(d, s)},  // {d} {s}' for n, (d, s, _) in inputs.items()]
         lines.append(")")
         lines.append(f"val outputs{suffix} = mapOf<String, Any>(")
-        lines += [f'    "{n}" to {buffer(d, s)},  // {d} {s}' for n, (d, s) in outputs.items()]
+        lines += [f'    "{n}" to {buffer(d, s)},  // {d} {s}' for n, (d, s, _) in outputs.items()]
         lines += [")", f'interpreter.runSignature(inputs{suffix}, outputs{suffix}, "{key}")']
     return lines + ["```"]
 
@@ -90,13 +98,18 @@ def write(folder, report, metadata, descriptions, usages=None):
               f"(TensorFlow {metadata['versions']['tensorflow']}, Keras {metadata['versions']['keras']}). "
               f"Each format was run on {report['samples']} held-out samples and compared with the Keras model.", "",
               "## Files", "",
-              "| format | file | size | ms, 1 thread | ms, 2 threads | checked against Keras |",
-              "|---|---|---|---|---|---|"]
+              "| format | file | size | ms, 1 thread | ms, 2 threads | checked against Keras |"
+              + (" on held-out real photos |" if report.get("photos") else ""),
+              "|---|---|---|---|---|---|" + ("---|" if report.get("photos") else "")]
     for name, row in rows.items():
         ms = [f"{row[k]:.3g}" if k in row else "-" for k in ("ms_1_thread", "ms_2_threads")]
-        lines.append(f"| {name} | `{row['file']}` | {row['bytes'] / 1e6:.2f} MB | {ms[0]} | {ms[1]} | {_checks(row)} |")
+        lines.append(f"| {name} | `{row['file']}` | {row['bytes'] / 1e6:.2f} MB | {ms[0]} | {ms[1]} | {_checks(row)} |"
+                     + (f" {_photo_figures(row)} |" if report.get("photos") else ""))
     lines += ["", "Milliseconds: the median over the samples after two warm-up calls, on the exporting machine's CPU "
               "with XNNPACK."]
+    if report.get("photos"):
+        lines.append(f"Real photos: {report['photos']} crops of photos that scikit-image and scikit-learn ship, none "
+                     "of them used to calibrate int8, compared with Keras the same way (reported, not limited).")
     if report.get("keras"):
         scores = ", ".join(f"{k} {v:.4g}" for k, v in report["keras"].items() if v is not None)
         lines += [f"The app's own metric on {report['task_samples']} held-out samples: the Keras model has {scores}; "

@@ -1,8 +1,9 @@
 """The export formats, by name: a SavedModel with every signature, and TFLite float32, float16 and int8 files
 of the fixed-size signature with builtin ops only, carrying the app's LiteRT metadata; where an app has those
 layouts, the same signature laid out for MediaPipe Tasks (`tflite_tasks`) or for a GPU delegate without
-non-max suppression (`tflite_nonms`), and a translator's encoder and decoder step for a search on the host
-(`tflite_step`, and `tflite_step_int8` with int8 weights). Each writes its artifact into the work folder and
+non-max suppression (`tflite_nonms`), a layout of integers only for NPUs (`tflite_int8_full`: uint8 in and out,
+no float op), and a translator's encoder and decoder step for a search on the host (`tflite_step`, and
+`tflite_step_int8` with int8 weights). Each writes its artifact into the work folder and
 runs it on the parity samples."""
 
 import os
@@ -20,10 +21,10 @@ from keras_suite.registry import Registry
 EXPORTERS = Registry("export format")
 # checked with another format's limits unless configured
 LIMITS_OF = {"tflite_tasks": "tflite", "tflite_nonms": "tflite", "tflite_step": "tflite",
-             "tflite_step_int8": "tflite_int8"}
+             "tflite_step_int8": "tflite_int8", "tflite_int8_full": "tflite_int8"}
 # the formats that write a layout, and which
 LAYOUT_OF = {"tflite_tasks": "tflite_tasks", "tflite_nonms": "tflite_nonms", "tflite_step": "tflite_step",
-             "tflite_step_int8": "tflite_step"}
+             "tflite_step_int8": "tflite_step", "tflite_int8_full": "tflite_int8_full"}
 
 
 def _function(fn, spec):
@@ -64,6 +65,8 @@ def _saved_model(serving, work, ctx):
     outputs, ms = run_samples(call, serving.samples)
     if serving.task is not None:
         outputs["task"] = serving.task.run(call)
+    if serving.photos:
+        outputs["photos"] = run_samples(call, serving.photos)[0]
     return path, outputs, ms
 
 
@@ -82,21 +85,25 @@ def _tflite(quantization, filename, name=None, purpose=None):
             ctx[folder] = Path(tempfile.mkdtemp(prefix=f".fixed-{os.getpid()}-", dir=work.parent))
             _archive(serving, dynamic=False, layout=layout).write_out(str(ctx[folder]), verbose=False)
         keys = list(layout.signatures) if layout and layout.signatures else ["serve"]
+        prepare = layout.prepare if layout and layout.prepare else dict
+        calibration = (layout.calibrate(serving.calibration) if layout and layout.calibrate
+                       else [prepare(s) for s in serving.calibration])
         try:
-            flatbuffer = tflite.convert(ctx[folder], keys, quantization=quantization,
-                                        representative=serving.calibration, float_ops=serving.float_ops,
-                                        float_from=serving.float_from, float_layers=serving.float_layers)
+            flatbuffer = tflite.convert(ctx[folder], keys, quantization=quantization, representative=calibration,
+                                        float_ops=serving.float_ops, float_from=serving.float_from,
+                                        float_layers=serving.float_layers)
         except Exception as e:  # noqa: BLE001 - converter errors are long; keep the first line
             raise ExportError(f"TFLite conversion ({quantization}) failed: {str(e).splitlines()[0][:300]}") from None
         bad = tflite.non_builtin_ops(flatbuffer)
         if bad:
             raise ExportError(f"TFLite model ({quantization}) needs non-builtin ops: {', '.join(bad)}")
         description = layout.litert if layout else serving.litert
+        if description is not None and quantization == "int8_full":
+            description = litert_metadata.quantized(description, flatbuffer)
         if description is not None:
             flatbuffer = litert_metadata.pack(flatbuffer, description)
         path = work / filename
         path.write_bytes(flatbuffer)
-        prepare = layout.prepare if layout and layout.prepare else dict
         back = layout.back if layout else dict
         samples = [prepare(sample) for sample in serving.samples]
 
@@ -110,8 +117,11 @@ def _tflite(quantization, filename, name=None, purpose=None):
         outputs = back(outputs)
         if serving.task is not None:
             outputs["task"] = back(serving.task.run(lambda **sample: call(**prepare(sample))))
+        if serving.photos:
+            outputs["photos"] = back(run_samples(call, [prepare(photo) for photo in serving.photos])[0])
         outputs["latency"] = {threads: tflite.latency(runner(threads), samples) for threads in (1, 2)}
-        if serving.probe is not None:  # another interpreter: keeping every tensor turns the fast kernels off
+        # another interpreter: keeping every tensor turns the fast kernels off
+        if serving.probe is not None and (layout is None or layout.probe):
             probe = tflite.Runner(flatbuffer, probe=serving.probe[0])
             outputs["probe"] = np.concatenate([probe(**sample)["probe"] for sample in samples])
         return path, outputs, ms
@@ -128,5 +138,7 @@ EXPORTERS.register("tflite_nonms")(_tflite("float32", "model_nonms.tflite", "tfl
                                            "layout without non-max suppression"))
 EXPORTERS.register("tflite_step")(_tflite("float32", "model_step.tflite", "tflite_step",
                                           "encode / decode_step layout"))
+EXPORTERS.register("tflite_int8_full")(_tflite("int8_full", "model_int8_full.tflite", "tflite_int8_full",
+                                               "full-integer layout"))
 EXPORTERS.register("tflite_step_int8")(_tflite("dynamic_int8", "model_step_int8.tflite", "tflite_step_int8",
                                                "encode / decode_step layout"))

@@ -146,6 +146,39 @@ def _tensors(described, names, files):
     return tensors
 
 
+def _quantization(model):
+    """{signature key: {tensor name: (dtype, scale, zero point)}} of the quantized inputs and outputs of a `ModelT`."""
+    types = {v: k.lower() for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
+    found = {}
+    for signature in model.signatureDefs or []:
+        tensors = model.subgraphs[signature.subgraphIndex].tensors
+        for item in [*signature.inputs, *signature.outputs]:
+            q = tensors[item.tensorIndex].quantization
+            if q is not None and q.scale is not None and len(q.scale) == 1:
+                found.setdefault(signature.signatureKey.decode(), {})[item.name.decode()] = (
+                    types[tensors[item.tensorIndex].type], float(q.scale[0]), int(q.zeroPoint[0]))
+    return found
+
+
+def quantized(description, flatbuffer):
+    """`description` with the scale and zero point of each quantized input and output of the model written into
+    that tensor's description (real value = scale x (q - zero point)), for a full-integer file."""
+    found = _quantization(schema.ModelT.InitFromPackedBuf(flatbuffer, 0))
+
+    def annotate(tensors, quantized):
+        return {name: {**meta, "description": f"{meta.get('description', '')}; {quantized[name][0]}, quantized: "
+                       f"real value = {quantized[name][1]:.9g} x (q - {quantized[name][2]})"}
+                if name in quantized else meta for name, meta in tensors.items()}
+
+    signatures = {key: dataclasses.replace(description.signature(key), inputs=annotate(
+        description.signature(key).inputs, tensors), outputs=annotate(description.signature(key).outputs, tensors))
+        for key, tensors in found.items()}
+    if description.signatures:
+        return dataclasses.replace(description, signatures={**description.signatures, **signatures})
+    main = signatures.get("serve")
+    return description if main is None else dataclasses.replace(description, inputs=main.inputs, outputs=main.outputs)
+
+
 def model_metadata(flatbuffer, description):
     """The `ModelMetadata` dict of `description`, one subgraph entry per signature in subgraph order, with the
     lowest metadata parser version that reads all of it."""

@@ -3,6 +3,7 @@
 import dataclasses
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from keras_suite.export.litert_metadata import Description
@@ -29,7 +30,8 @@ class Serving:
     and "probe_max_abs_diff" for the record. `task` scores every format with the app's own metric on held-out
     data. `litert` describes the fixed-size signature's tensors for the metadata packed into every TFLite file;
     `layouts` maps further TFLite formats (e.g. "tflite_tasks") to other layouts of that signature, for a phone
-    SDK or a GPU delegate.
+    SDK or a GPU delegate. `photos` (as `samples`) are real photos that did not calibrate int8: every format is
+    compared with Keras on them as well, for the record ("photo_" figures).
     """
 
     model: keras.Model
@@ -50,6 +52,7 @@ class Serving:
     litert: Description = None
     layouts: dict = dataclasses.field(default_factory=dict)
     task: "TaskCheck" = None
+    photos: list = dataclasses.field(default_factory=list)
 
     def stamped(self, version, author, license):
         """This serving with the model's version, author and licence in every LiteRT description."""
@@ -85,8 +88,8 @@ class TaskCheck:
 @dataclasses.dataclass
 class Layout:
     """The fixed-size signature laid out for one consumer: the four float outputs MediaPipe Tasks' object detector
-    reads by their metadata names, a network without the post-processing a GPU delegate cannot run, or a
-    translator's encoder and one decoder step without the search loop.
+    reads by their metadata names, a network without the post-processing a GPU delegate cannot run, a
+    translator's encoder and one decoder step without the search loop, or integers only for an NPU.
 
     `fn(inputs)` computes it from inputs of `spec` (default: the serving's fixed spec); `prepare(sample)` turns a
     parity sample into such inputs; `back(outputs)` turns its outputs into the main signature's (running on the
@@ -94,7 +97,9 @@ class Layout:
     describes it. A file of several signatures has `signatures` {key: (fn, spec)} instead of `fn`, and `runner`:
     `runner(interpreter)` is a callable `(**sample) -> outputs` of the main signature that drives them from the
     host (a beam search over `encode` and `decode_step`), and `usage` the Python for the model card that does so
-    ("{file}" stands for the file's name).
+    ("{file}" stands for the file's name). `calibrate(calibration)` gives the inputs that calibrate a quantized
+    file of this layout (default: each calibration sample prepared). `probe`: whether its graph has the tensor
+    `Serving.probe` names.
     """
 
     fn: callable
@@ -105,6 +110,8 @@ class Layout:
     signatures: dict = None
     runner: callable = None
     usage: str = ""
+    calibrate: callable = None
+    probe: bool = True
 
 
 def image_specs(size, name="images"):
@@ -118,6 +125,31 @@ def image_input(size, name="images"):
     """The metadata entry describing that input."""
     return {"name": name, "dtype": "uint8", "layout": "NHWC", "channels": "RGB",
             "saved_model_shape": [None, None, None, 3], "tflite_shape": [1, size, size, 3]}
+
+
+def full_integer_layout(fn, size, back, litert, name="images"):
+    """An image app's layout for `tflite_int8_full` (NPUs and Edge-TPU style accelerators, integers only):
+    `fn({name: float32 pixels})` gives float outputs, which the file returns as uint8 with their scale and zero
+    point; `back` makes the main signature's outputs of them on the host (an argmax, a rounding). The input is
+    pinned to the range 0-255 by a fake-quantization op, so the file takes the photo's bytes as they are (uint8,
+    scale 1, zero point 0) whatever the calibration photos held."""
+
+    def integer(inputs):
+        return fn({name: tf.quantization.fake_quant_with_min_max_args(inputs[name], 0.0, 255.0, num_bits=8)})
+
+    def prepare(sample):
+        return {name: sample[name].astype(np.float32)}
+
+    def calibrate(calibration):
+        """The calibration photos and an auto-levelled copy of the first (stretched to exactly 0-255): the
+        converter takes the input's range from what it saw, and a narrower one would requantize it in float."""
+        first = calibration[0][name].astype(np.float32)
+        low, high = first.min(), first.max()
+        levelled = (first - low) * (255.0 / max(high - low, 1.0))
+        return [prepare(sample) for sample in calibration] + [{name: np.round(levelled).astype(np.float32)}]
+
+    return Layout(integer, back, litert, spec={name: tf.TensorSpec([1, size, size, 3], tf.float32, name=name)},
+                  prepare=prepare, calibrate=calibrate)
 
 
 def image_samples(images, count=None):

@@ -11,7 +11,7 @@ from tensorflow.lite.python import schema_py_generated as schema
 
 from keras_suite.console import native_stderr_silenced
 
-QUANTIZATIONS = ("float32", "float16", "dynamic_int8", "int8")
+QUANTIZATIONS = ("float32", "float16", "dynamic_int8", "int8", "int8_full")
 OP_NAMES = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
 
 
@@ -58,7 +58,9 @@ def convert(saved_model_dir, signatures=("serve",), quantization="float32", repr
 
     quantization: "float32"; "float16" (weights in fp16); "dynamic_int8" (weights in int8, activations float,
     quantized on the fly by the kernels that can); "int8" (weights and activations, calibrated
-    on `representative`, an iterable of `{input_name: array}` with batch 1). `float_ops` (TFLite op
+    on `representative`, an iterable of `{input_name: array}` with batch 1); "int8_full" (every op integer-only
+    and uint8 inputs and outputs, each with the scale and zero point the calibration gave: for NPUs and Edge-TPU
+    style accelerators, which run no float op). In "int8" files, `float_ops` (TFLite op
     names, e.g. "DIV") stay in float in an int8 model (selective quantization through the quantization
     debugger), for ops whose quantized kernels fail on the values they meet (box IoU in NMS).
     `float_from` (a substring of an op's output tensor name, e.g. a Keras layer's "/raw") keeps that op
@@ -88,6 +90,13 @@ def convert(saved_model_dir, signatures=("serve",), quantization="float32", repr
                 debugger = tf.lite.experimental.QuantizationDebugger(
                     converter=converter, debug_dataset=lambda: iter(representative), debug_options=options)
                 return debugger.get_nondebug_quantized_model()
+    elif quantization == "int8_full":
+        if representative is None:
+            raise ValueError("int8_full quantization needs a representative dataset")
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = lambda: iter(representative)
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = converter.inference_output_type = tf.uint8
     elif quantization != "float32":
         raise ValueError(f"quantization must be one of {QUANTIZATIONS}")
     with native_stderr_silenced():
@@ -132,8 +141,30 @@ def latency(runner, samples, warmup=2):
     return float(np.median(times))
 
 
+def quantization(details):
+    """(scale, zero point) of a tensor's details from the interpreter; None when it holds plain values."""
+    scale, zero_point = details["quantization"]
+    return (float(scale), int(zero_point)) if scale else None
+
+
+def quantize(values, details):
+    """Real `values` as the integers of a quantized input tensor: round(x / scale) + zero point, saturated."""
+    scale, zero_point = quantization(details)
+    info = np.iinfo(details["dtype"])
+    q = np.round(np.asarray(values, np.float64) / scale) + zero_point
+    return np.clip(q, info.min, info.max).astype(details["dtype"])
+
+
+def dequantize(q, details):
+    """The real values of a quantized output tensor: scale x (q - zero point), float32."""
+    scale, zero_point = quantization(details)
+    return (scale * (np.asarray(q, np.float32) - zero_point)).astype(np.float32)
+
+
 class Runner:
-    """Runs one signature of a TFLite model: `runner(name=array, ...) -> {output: array}`.
+    """Runs one signature of a TFLite model: `runner(name=array, ...) -> {output: array}`, in real values:
+    inputs of a full-integer file are quantized with their scale and zero point and its outputs dequantized
+    (a uint8 image input of scale 1 and zero point 0 takes the pixels as they are).
 
     With `probe` (a substring of a tensor's name, e.g. a Keras layer's "/raw"), the outputs also hold
     "probe": that intermediate tensor (the interpreter keeps every tensor, which is for checking, not serving).
@@ -143,14 +174,21 @@ class Runner:
         self.probe = probe
         self.interpreter = interpreter(flatbuffer, preserve_all_tensors=probe is not None, num_threads=num_threads)
         self.runner = self.interpreter.get_signature_runner(signature)
+        self.quantized = [{name: d for name, d in details.items() if quantization(d)} for details in
+                          (self.runner.get_input_details(), self.runner.get_output_details())]
         if probe is not None:
             found = [t["index"] for t in self.interpreter.get_tensor_details() if probe in t["name"]]
             if not found:
                 raise ValueError(f"no tensor named like '{probe}' in the TFLite model")
             self.probe_index = found[-1]  # the last op writing it: a concatenation's result, not its inputs
+            self.probe_details = next(t for t in self.interpreter.get_tensor_details() if t["index"] == found[-1])
 
     def __call__(self, **inputs):
-        outputs = self.runner(**inputs)
+        quantized_in, quantized_out = self.quantized
+        outputs = self.runner(**{k: quantize(v, quantized_in[k]) if k in quantized_in else v
+                                 for k, v in inputs.items()})
+        outputs = {k: dequantize(v, quantized_out[k]) if k in quantized_out else v for k, v in outputs.items()}
         if self.probe is not None:
-            outputs["probe"] = self.interpreter.get_tensor(self.probe_index).copy()
+            probe = self.interpreter.get_tensor(self.probe_index).copy()
+            outputs["probe"] = dequantize(probe, self.probe_details) if quantization(self.probe_details) else probe
         return outputs

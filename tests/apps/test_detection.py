@@ -57,10 +57,10 @@ def test_evaluate_predict_and_anchors(cli, detection_run, tmp_path):
 
 
 def test_export_runs_nms_in_every_format(cli, detection_run, tmp_path):
-    formats = "saved_model,tflite,tflite_fp16,tflite_int8,tflite_tasks,tflite_nonms"
+    formats = "saved_model,tflite,tflite_fp16,tflite_int8,tflite_tasks,tflite_nonms,tflite_int8_full"
     # An untrained model's scores sit at the threshold, so int8 parity is checked on trained runs (bench);
     # here int8 must convert with builtin ops and run (its DIV kernel stays float).
-    limits = "{'saved_model': 1.0, 'tflite': 0.9, 'tflite_fp16': 0.8, 'tflite_int8': 0.0}"
+    limits = "{'saved_model': 1.0, 'tflite': 0.9, 'tflite_fp16': 0.8, 'tflite_int8': 0.0, 'tflite_int8_full': 0.0}"
     code, out, err = cli("detection", "export", f"run={detection_run}", f"export.out_dir={tmp_path}",
                          f"formats={formats}", "export.name=tiny", f"export.min_match_rate={limits}")
     assert code == 0, err
@@ -105,6 +105,15 @@ def test_export_runs_nms_in_every_format(cli, detection_run, tmp_path):
     metadata, _ = read_litert_metadata(target / "model_nonms.tflite")
     scores = next(t for t in metadata["subgraph_metadata"][0]["output_tensor_metadata"] if t["name"] == "scores")
     assert scores["process_units"][0]["options"]["global_score_threshold"] == pytest.approx(0.001)
+    # The same in integers only, each head's box, objectness and class parts quantized on their own: the photo's
+    # bytes in, uint8 boxes and scores out, which the runner dequantizes to the float file's candidates.
+    integer = (target / "model_int8_full.tflite").read_bytes()
+    assert compat["model_int8_full.tflite"]["targets"]["full_int8"]["supported"] == "yes"
+    full = tflite.Runner(integer)(images=scene)
+    assert full["boxes"].shape == nonms["boxes"].shape and full["scores"].shape == nonms["scores"].shape
+    np.testing.assert_allclose(full["boxes"], nonms["boxes"], atol=0.1)
+    assert "probe_mean_abs_diff" not in report["formats"]["tflite_int8_full"]  # its graph has no raw head
+    assert set(report["formats"]["tflite_int8_full"]) >= {"photo_match_rate", "photo_max_abs_diff"}
 
     loaded = tf.saved_model.load(str(target / "saved_model"))
     images, _, _ = make_detection_scenes(1, 90, seed=5)

@@ -10,7 +10,7 @@ from keras_suite.export import tflite
 from keras_suite.testing import assert_export_parity
 
 pytestmark = pytest.mark.slow
-ALL_FORMATS = ["saved_model", "tflite", "tflite_fp16", "tflite_int8"]
+ALL_FORMATS = ["saved_model", "tflite", "tflite_fp16", "tflite_int8", "tflite_int8_full"]
 
 
 @pytest.fixture(scope="module")
@@ -117,6 +117,11 @@ def test_export_parity_by_cosine(cli, face_run, tmp_path):
     report = json.loads((target / "parity.json").read_text())
     assert_export_parity(report, ALL_FORMATS)
     assert report["formats"]["tflite"]["min_cosine"] > 0.9999 and report["formats"]["tflite_int8"]["min_cosine"] > 0.97
+    # integers only: the L2 normalization is one integer op, so no float op is left
+    assert report["formats"]["tflite_int8_full"]["min_cosine"] > 0.97
+    assert json.loads((target / "compat.json").read_text())["model_int8_full.tflite"]["targets"]["full_int8"][
+        "supported"] == "yes"
+    assert "photo_min_cosine" in report["formats"]["tflite_int8"]
     meta = json.loads((target / "metadata.json").read_text())
     assert meta["verification"]["threshold"] == json.loads((face_run / "verification.json").read_text())["threshold"]
 

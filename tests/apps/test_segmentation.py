@@ -15,10 +15,10 @@ from PIL import Image
 from keras_suite.apps.segmentation import app as segmentation_app
 from keras_suite.data.scenes import make_scenes
 from keras_suite.export import tflite
-from keras_suite.testing import assert_export_parity
+from keras_suite.testing import assert_export_parity, read_litert_metadata
 
 pytestmark = pytest.mark.slow
-ALL_FORMATS = ["saved_model", "tflite", "tflite_fp16", "tflite_int8"]
+ALL_FORMATS = ["saved_model", "tflite", "tflite_fp16", "tflite_int8", "tflite_int8_full"]
 
 
 def test_train_writes_run_dir(tiny_run):
@@ -78,7 +78,7 @@ def test_predict_on_a_folder_names_outputs_apart_and_reports_a_bad_file(cli, tin
 def test_export_all_formats_with_parity(cli, tiny_run, tmp_path):
     code, out, err = cli("segmentation", "export", f"run={tiny_run}", f"export.out_dir={tmp_path}",
                          f"formats={','.join(ALL_FORMATS)}", "name=tiny",
-                         "export.min_agreement={'tflite_int8': 0.6}")
+                         "export.min_agreement={'tflite_int8': 0.6, 'tflite_int8_full': 0.6}")
     assert code == 0, err
     target = tmp_path / "segmentation" / "tiny"
     report = json.loads((target / "parity.json").read_text())
@@ -88,7 +88,7 @@ def test_export_all_formats_with_parity(cli, tiny_run, tmp_path):
     assert meta["input"]["tflite_shape"] == [1, 32, 32, 3]
     assert sorted(p.name for p in target.iterdir()) == sorted(
         ["model.keras", "saved_model", "model.tflite", "model_fp16.tflite", "model_int8.tflite",
-         "metadata.json", "parity.json", "compat.json", "README.md"])
+         "model_int8_full.tflite", "metadata.json", "parity.json", "compat.json", "README.md"])
     assert [p.name for p in tmp_path.joinpath("segmentation").iterdir()] == ["tiny"]  # no temp dirs left
 
     # The SavedModel takes uint8 images of any size and returns the mask at that size.
@@ -103,6 +103,25 @@ def test_export_all_formats_with_parity(cli, tiny_run, tmp_path):
         assert tflite.non_builtin_ops(flatbuffer) == []
         result = tflite.Runner(flatbuffer)(images=images[:1, :32, :32])
         assert result["mask"].shape == (1, 32, 32) and result["probabilities"].shape == (1, 32, 32, 4)
+
+    # Integers only (NPUs): the photo's bytes in (uint8, scale 1, zero point 0), uint8 probabilities out with the
+    # scale and zero point the metadata and the card give; no float op anywhere.
+    integer = (target / "model_int8_full.tflite").read_bytes()
+    assert json.loads((target / "compat.json").read_text())["model_int8_full.tflite"]["targets"]["full_int8"][
+        "supported"] == "yes"
+    runner = tflite.Runner(integer)
+    inputs, outputs = runner.runner.get_input_details(), runner.runner.get_output_details()
+    assert inputs["images"]["dtype"] == np.uint8 and inputs["images"]["quantization"] == (1.0, 0)
+    assert list(outputs) == ["probabilities"] and outputs["probabilities"]["dtype"] == np.uint8
+    scale, zero_point = outputs["probabilities"]["quantization"]
+    probabilities = runner(images=images[:1, :32, :32])["probabilities"]
+    assert probabilities.dtype == np.float32 and abs(probabilities.sum(-1) - 1).max() < 0.05
+    metadata, _ = read_litert_metadata(target / "model_int8_full.tflite")
+    (described,) = metadata["subgraph_metadata"][0]["output_tensor_metadata"]
+    assert f"real value = {scale:.9g} x (q - {zero_point})" in described["description"]
+    assert f"real = {scale:.6g} x (q - {zero_point})" in (target / "README.md").read_text()
+    # every file was also compared with Keras on real photos that did not calibrate it
+    assert report["photos"] == 8 and 0 <= report["formats"]["tflite_int8_full"]["photo_agreement"] <= 1
 
 
 def test_export_parity_failure_writes_nothing(cli, tiny_run, tmp_path):

@@ -45,8 +45,12 @@ def test_train_predict_and_export_with_psnr_parity(cli, style_run, tmp_path):
     assert code == 0, err
     target = tmp_path / "style" / "tiny"
     report = json.loads((target / "parity.json").read_text())
-    assert set(report["formats"]) == {"saved_model", "tflite", "tflite_fp16", "tflite_int8"}
+    assert set(report["formats"]) == {"saved_model", "tflite", "tflite_fp16", "tflite_int8", "tflite_int8_full"}
     assert report["formats"]["tflite"]["psnr"] >= 45 and report["formats"]["tflite_int8"]["psnr"] >= 22
+    # integers only: uint8 photo in, uint8 image out, instance normalization and all
+    assert report["formats"]["tflite_int8_full"]["psnr"] >= 22 and "photo_psnr" in report["formats"]["tflite_int8_full"]
+    assert json.loads((target / "compat.json").read_text())["model_int8_full.tflite"]["targets"]["full_int8"][
+        "supported"] == "yes"
     # The table shows what was checked (PSNR), not differences nobody limited (uint8 outputs have no max|diff|).
     header = next(line for line in text.splitlines() if line.startswith("format"))
     assert "psnr" in header and "max|diff|" not in header and "agree" not in header

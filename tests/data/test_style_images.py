@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from keras_suite.data.style_images import CONTENT, STYLES, builtin_image, cover, random_crops, style_at
+from keras_suite.data.photos import random_crops
+from keras_suite.data.style_images import CONTENT, STYLES, builtin_image, cover, style_at
 from keras_suite.errors import UserError
 
 

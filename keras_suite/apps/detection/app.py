@@ -14,9 +14,10 @@ from keras_suite.apps.base import App, Headline, report_value
 from keras_suite.apps.detection.config import SPEC
 from keras_suite.config import arguments
 from keras_suite.data.detection import augmenter, detection_batches, load_detection
+from keras_suite.data.photos import export_photos
 from keras_suite.detection.anchors import kmeans_anchors, per_scale_anchors
 from keras_suite.detection.grid import AnchorGrid
-from keras_suite.detection.postprocess import candidates, detect, suppress
+from keras_suite.detection.postprocess import candidates, detect, part_candidates, suppress
 from keras_suite.errors import UserError
 from keras_suite.export import litert_metadata as litert
 from keras_suite.files import write_json
@@ -253,12 +254,15 @@ class DetectionApp(App):
         ecfg, dc, size = cfg.export, cfg.detect, cfg.data.image_size
         splits = load_data(cfg, num_train=ecfg.calibration_samples, num_val=0,
                            num_test=max(ecfg.parity_samples, ecfg.task_samples))
+        calibration_photos, photos = export_photos(ecfg, size)
         dynamic_spec, fixed_spec = exporting.image_specs(size)
         serving = exporting.Serving(
             model=model, fn=lambda x, dynamic: serve(model, grid, x["images"], dynamic, dc, dc.score_threshold),
             dynamic_spec=dynamic_spec, fixed_spec=fixed_spec,
             samples=exporting.image_samples(splits.test.images, ecfg.parity_samples),
-            calibration=exporting.image_samples(splits.train.images, ecfg.calibration_samples),
+            calibration=exporting.image_samples(np.concatenate([splits.train.images[:ecfg.calibration_samples],
+                                                                calibration_photos])),
+            photos=exporting.image_samples(photos),
             scores=match_detections, min_scores={"match_rate": ecfg.min_match_rate},
             # int8 keeps box decoding and NMS in float; its DIV kernel fails on the zero-area unions NMS meets
             # in its padding. The heads stay float too: one int8 scale for box offsets, objectness and class
@@ -268,7 +272,7 @@ class DetectionApp(App):
             probe=("/raw", lambda x: model(tf.cast(x["images"], tf.float32), training=False)),
             probe_limits=ecfg.max_raw_mean_diff, litert=_litert(size, list(cfg.data.class_names), dc),
             layouts={"tflite_tasks": _tasks_layout(model, grid, size, list(cfg.data.class_names), dc),
-                     "tflite_nonms": _nonms_layout(model, grid, size, list(cfg.data.class_names), dc)},
+                     **_nonms_layouts(model, grid, size, list(cfg.data.class_names), dc)},
             task=_task(splits.test, ecfg.task_samples, size, len(cfg.data.class_names)))
         metadata = {
             "task": "object detection", "labels": list(cfg.data.class_names), "input": exporting.image_input(size),
@@ -352,9 +356,10 @@ def _tasks_layout(model, grid, size, names, dc):
         output_groups=[{"name": "detection_result", "tensor_names": ["location", "category", "score"]}]))
 
 
-def _nonms_layout(model, grid, size, names, dc):
+def _nonms_layouts(model, grid, size, names, dc):
     """The network and box decoding without non-max suppression, for a GPU delegate (it runs no loops and no
-    NMS): a float32 photo in, every position's box and class scores out. The host runs the suppression with the
+    NMS): a float32 photo in, every position's box and class scores out; and the same in integers only for NPUs
+    (`tflite_int8_full`: uint8 photo in, uint8 boxes and scores out). The host runs the suppression with the
     parameters in the metadata (in Python: `keras_suite.detection.postprocess.suppress`)."""
 
     def fn(inputs):
@@ -370,18 +375,28 @@ def _nonms_layout(model, grid, size, names, dc):
     nms = (f"keep each position's best class; take the {best} best positions; class-aware NMS "
            f"(IoU {dc.iou_threshold}, score >= {dc.score_threshold}, at most {dc.max_detections} boxes)")
     image = litert.image_input(size, f"RGB photo, {size}x{size}, float32 0-255 (normalized inside)")
-    return exporting.Layout(
-        fn, back, spec={"images": tf.TensorSpec([1, size, size, 3], tf.float32, name="images")},
-        prepare=lambda sample: {"images": sample["images"].astype(np.float32)},
-        litert=dataclasses.replace(
-            _litert(size, names, dc), description=f"YOLO-style detector of {len(names)} classes without non-max "
-            f"suppression, for a GPU delegate; then on the host: {nms}",
-            inputs={"images": image},
-            outputs={"boxes": litert.boxes(f"[1, {grid.positions}, 4] every position's box x1 y1 x2 y2, fractions "
-                                           "of the image side", (0, 1, 2, 3), "RATIO"),
-                     "scores": {**litert.feature(f"[1, {grid.positions}, {len(names)}] objectness x class "
-                                                 "probability of each position and class", files=["labels.txt"],
-                                                 stats=(0, 1)),
-                                "process_units": [{"options_type": "ScoreThresholdingOptions",
-                                                   "options": {"global_score_threshold": dc.score_threshold}}],
-                                "associated_files": [{"name": "labels.txt", "type": "TENSOR_AXIS_LABELS"}]}}))
+    description = dataclasses.replace(
+        _litert(size, names, dc), description=f"YOLO-style detector of {len(names)} classes without non-max "
+        f"suppression, for a GPU delegate; then on the host: {nms}",
+        inputs={"images": image},
+        outputs={"boxes": litert.boxes(f"[1, {grid.positions}, 4] every position's box x1 y1 x2 y2, fractions "
+                                       "of the image side", (0, 1, 2, 3), "RATIO"),
+                 "scores": {**litert.feature(f"[1, {grid.positions}, {len(names)}] objectness x class "
+                                             "probability of each position and class", files=["labels.txt"],
+                                             stats=(0, 1)),
+                            "process_units": [{"options_type": "ScoreThresholdingOptions",
+                                               "options": {"global_score_threshold": dc.score_threshold}}],
+                            "associated_files": [{"name": "labels.txt", "type": "TENSOR_AXIS_LABELS"}]}})
+    integer = dataclasses.replace(
+        description, description=description.description.replace("for a GPU delegate", "integers only (for NPUs)"),
+        inputs={"images": litert.image_input(size, f"RGB photo, {size}x{size}, uint8 0-255 (normalized inside)")})
+    parts = part_candidates(model, grid)
+
+    def integer_fn(inputs):
+        boxes, scores = parts(inputs["images"])
+        return {"boxes": boxes, "scores": scores}
+
+    nonms = exporting.Layout(fn, back, spec={"images": tf.TensorSpec([1, size, size, 3], tf.float32, name="images")},
+                             prepare=lambda sample: {"images": sample["images"].astype(np.float32)}, litert=description)
+    integer_layout = dataclasses.replace(exporting.full_integer_layout(integer_fn, size, back, integer), probe=False)
+    return {"tflite_nonms": nonms, "tflite_int8_full": integer_layout}

@@ -17,6 +17,7 @@ from keras_suite.apps.face.database import FaceDatabase, model_fingerprint
 from keras_suite.config import arguments
 from keras_suite.data.face_pairs import verification_pairs
 from keras_suite.data.face_splits import drop_small_identities, load_faces, prepare_faces
+from keras_suite.data.photos import export_photos
 from keras_suite.data.pk_sampler import check_pk, pk_dataset, pk_indices
 from keras_suite.errors import UserError
 from keras_suite.export import litert_metadata as litert
@@ -285,19 +286,25 @@ class FaceApp(App):
             return {"min_cosine": float(cos.min())}
 
         order = np.random.default_rng(d.seed).permutation(len(splits.test.labels))
+        calibration_photos, photos = export_photos(ecfg, size)
         dynamic_spec, fixed_spec = exporting.image_specs(size)
+        description = litert.Description(
+            name="keras-suite face", description=f"face embedding for verification: two faces are the same "
+            f"person when the {saved['distance']} distance of their embeddings is <= {saved['threshold']:.4g}",
+            inputs={"images": litert.image_input(size, f"RGB face crop, {size}x{size} (a central square of "
+                                                       f"{d.crop} x the shorter side), uint8 0-255")},
+            outputs={"embedding": litert.feature(f"[1, {model.output_shape[-1]}] unit-length embedding",
+                                                 stats=(-1, 1))})
         serving = exporting.Serving(
             model=model, fn=serve, dynamic_spec=dynamic_spec, fixed_spec=fixed_spec,
             samples=exporting.image_samples(splits.test.images[order], ecfg.parity_samples),
-            calibration=exporting.image_samples(splits.train.images, ecfg.calibration_samples),
-            scores=cosine, min_scores={"min_cosine": ecfg.min_cosine}, task=_task(splits.test, ecfg.task_samples, cfg),
-            litert=litert.Description(
-                name="keras-suite face", description=f"face embedding for verification: two faces are the same "
-                f"person when the {saved['distance']} distance of their embeddings is <= {saved['threshold']:.4g}",
-                inputs={"images": litert.image_input(size, f"RGB face crop, {size}x{size} (a central square of "
-                                                           f"{d.crop} x the shorter side), uint8 0-255")},
-                outputs={"embedding": litert.feature(f"[1, {model.output_shape[-1]}] unit-length embedding",
-                                                     stats=(-1, 1))}))
+            calibration=exporting.image_samples(np.concatenate([splits.train.images[:ecfg.calibration_samples],
+                                                                calibration_photos])),
+            photos=exporting.image_samples(photos), scores=cosine, min_scores={"min_cosine": ecfg.min_cosine},
+            task=_task(splits.test, ecfg.task_samples, cfg),
+            litert=description, layouts={"tflite_int8_full": exporting.full_integer_layout(
+                _integer_embedding(model), size, dict, dataclasses.replace(
+                    description, description=f"{description.description}; integers only (for NPUs)"))})
         metadata = {
             "task": "face verification embedding", "input": exporting.image_input(size),
             "preprocessing": f"SavedModel: central square crop of {d.crop} x the shorter side, resized to "
@@ -308,6 +315,13 @@ class FaceApp(App):
                              "same_person": "distance <= threshold"},
             "signature": "serve (also serving_default)"}
         return serving, metadata
+
+
+def _integer_embedding(model):
+    """The embedding normalized by `tf.math.l2_normalize`, which the converter makes one L2_NORMALIZATION op with
+    an int8 kernel (Keras' UnitNormalization becomes SQUARE, SUM and RSQRT, and SQUARE has none)."""
+    projection = keras.Model(model.inputs, model.get_layer("embedding").input)
+    return lambda x: {"embedding": tf.math.l2_normalize(projection(x["images"], training=False), axis=-1)}
 
 
 def _task(split, count, cfg):

@@ -4,7 +4,7 @@ import dataclasses
 
 from keras_suite.apps.spec import EVALUATE, EXPORT, EXPORT_ALIASES, TRAIN, AppSpec, Command
 from keras_suite.choices import EMBEDDING_BACKBONES, TRIPLET_MINING
-from keras_suite.config import ExportConfig, TrainConfig, check_memory, setting
+from keras_suite.config import ImageExportConfig, TrainConfig, check_memory, setting
 from keras_suite.errors import UserError
 
 FACE_BYTES_PER_PIXEL = 16  # uint8 faces and the float32 copies of the batches being embedded
@@ -67,7 +67,7 @@ def _train_defaults():
 
 
 @dataclasses.dataclass
-class FaceExportConfig(ExportConfig):
+class FaceExportConfig(ImageExportConfig):
     """Embeddings are compared with Keras by cosine similarity (the lowest over the parity samples)."""
 
     max_abs_diff: dict[str, float] = dataclasses.field(default_factory=lambda: {

@@ -12,6 +12,7 @@ from keras_suite.apps.base import App, Headline, report_value
 from keras_suite.apps.segmentation.config import SPEC
 from keras_suite.config import arguments
 from keras_suite.console import progress_verbosity
+from keras_suite.data.photos import export_photos
 from keras_suite.data.segmentation import batches, load_splits
 from keras_suite.export import litert_metadata as litert
 from keras_suite.files import write_json
@@ -165,12 +166,15 @@ class SegmentationApp(App):
                            num_test=max(ecfg.parity_samples, ecfg.task_samples))
         samples, _ = _take(splits.test, ecfg.parity_samples)
         calibration, _ = _take(splits.train, ecfg.calibration_samples)
+        calibration_photos, photos = export_photos(ecfg, size)
         dynamic_spec, fixed_spec = exporting.image_specs(size)
         serving = exporting.Serving(
             model=model, fn=lambda x, dynamic: serve(model, x["images"], dynamic), dynamic_spec=dynamic_spec,
             fixed_spec=fixed_spec, samples=exporting.image_samples(np.round(samples)),
-            calibration=exporting.image_samples(np.round(calibration)),
+            calibration=exporting.image_samples(np.concatenate([np.round(calibration), calibration_photos])),
+            photos=exporting.image_samples(photos),
             litert=_litert(size, list(cfg.data.class_names)),
+            layouts={"tflite_int8_full": _full_integer_layout(model, size, list(cfg.data.class_names))},
             task=_task(splits.test, ecfg.task_samples, splits.class_names))
         metadata = {
             "task": "semantic segmentation", "labels": list(cfg.data.class_names), "input": exporting.image_input(size),
@@ -193,6 +197,21 @@ def _task(split, count, names):
         return {"mean_iou": confusion_scores(confusion_matrix(masks, outputs["mask"], n), names)["mean_iou"]}
 
     return exporting.TaskCheck(exporting.image_samples(np.round(images)), score)
+
+
+def _full_integer_layout(model, size, names):
+    """Integers only: the class probabilities out as uint8; the host takes their argmax for the mask."""
+
+    def back(outputs):
+        return {"probabilities": outputs["probabilities"],
+                "mask": np.argmax(outputs["probabilities"], axis=-1).astype(np.uint8)}
+
+    main = _litert(size, names)
+    return exporting.full_integer_layout(
+        lambda x: {"probabilities": serve(model, x["images"], False)["probabilities"]}, size, back,
+        dataclasses.replace(main, description=f"{main.description}; integers only (for NPUs): the mask is the "
+                            "argmax of the probabilities, taken by the caller",
+                            outputs={"probabilities": main.outputs["probabilities"]}))
 
 
 def _litert(size, names):

@@ -4,7 +4,7 @@ import dataclasses
 
 from keras_suite.apps.spec import EVALUATE, EXPORT, EXPORT_ALIASES, PREDICT, TRAIN, AppSpec
 from keras_suite.choices import SCENE_KINDS
-from keras_suite.config import ExportConfig, TrainConfig, check_memory, setting
+from keras_suite.config import ImageExportConfig, TrainConfig, check_memory, setting
 from keras_suite.errors import UserError
 
 ENCODERS = ("unet", "mobilenet_v2")
@@ -64,7 +64,7 @@ class SegmentationConfig:
     model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
     loss: LossConfig = dataclasses.field(default_factory=LossConfig)
     train: TrainConfig = dataclasses.field(default_factory=_train_defaults)
-    export: ExportConfig = dataclasses.field(default_factory=ExportConfig)
+    export: ImageExportConfig = dataclasses.field(default_factory=ImageExportConfig)
 
     def __post_init__(self):
         d, m = self.data, self.model

@@ -14,13 +14,13 @@ from keras_suite.apps.style.config import MIN_SIDE, SPEC
 from keras_suite.apps.style.optimization import NonFiniteLoss, optimize_image, preserve_colour
 from keras_suite.config import save_config
 from keras_suite.console import progress_verbosity
+from keras_suite.data.photos import export_photos, random_crops
 from keras_suite.data.style_images import (
     CONTENT,
     builtin_image,
     content_images,
     cover,
     load_image,
-    random_crops,
     resize_longer,
     style_at,
 )
@@ -206,17 +206,29 @@ class StyleApp(App):
             out = model(tf.cast(x["images"], tf.float32), training=False)
             return {"image": tf.cast(tf.round(tf.clip_by_value(out, 0.0, 255.0)), tf.uint8)}
 
+        def integer(x):  # the clipped float image, which the file returns as uint8
+            return {"image": tf.clip_by_value(model(x["images"], training=False), 0.0, 255.0)}
+
+        def back(outputs):
+            return {"image": np.round(np.clip(outputs["image"], 0, 255)).astype(np.uint8)}
+
+        calibration_photos, held_out = export_photos(ecfg, size)
         dynamic_spec, fixed_spec = exporting.image_specs(size)
+        description = litert.Description(
+            name="keras-suite style", description="feed-forward style transfer in the style of "
+            f"{', '.join(Path(s).stem for s in cfg.style.images)}",
+            inputs={"images": litert.image_input(size, f"RGB photo, {size}x{size}, uint8 0-255")},
+            outputs={"image": litert.image_output(f"the stylized photo, RGB {size}x{size}, uint8 0-255")})
         serving = exporting.Serving(
             model=model, fn=fn, dynamic_spec=dynamic_spec, fixed_spec=fixed_spec,
             samples=exporting.image_samples(random_crops(photos, size, ecfg.parity_samples, 1)),
-            calibration=exporting.image_samples(random_crops(photos, size, ecfg.calibration_samples, 2)),
+            calibration=exporting.image_samples(np.concatenate([random_crops(photos, size, ecfg.calibration_samples, 2),
+                                                                calibration_photos])),
+            photos=exporting.image_samples(held_out),
             scores=psnr, min_scores={"psnr": ecfg.min_psnr},
-            litert=litert.Description(
-                name="keras-suite style", description="feed-forward style transfer in the style of "
-                f"{', '.join(Path(s).stem for s in cfg.style.images)}",
-                inputs={"images": litert.image_input(size, f"RGB photo, {size}x{size}, uint8 0-255")},
-                outputs={"image": litert.image_output(f"the stylized photo, RGB {size}x{size}, uint8 0-255")}))
+            litert=description, layouts={"tflite_int8_full": exporting.full_integer_layout(
+                integer, size, back, dataclasses.replace(
+                    description, description=f"{description.description}; integers only (for NPUs)"))})
         metadata = {
             "task": "style transfer", "style": list(cfg.style.images), "input": exporting.image_input(size),
             "outputs": {"image": "uint8, the input's shape"},
