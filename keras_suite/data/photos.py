@@ -29,8 +29,8 @@ def photo(name):
 
 
 def photo_crops(names, size, count, seed):
-    """`count` random square crops (uint8 (count, size, size, 3)) of the named photos."""
-    return random_crops([photo(name) for name in names], size, count, seed)
+    """`count` random square crops (uint8 (count, size, size, 3)) of the named photos (none loaded for none)."""
+    return random_crops([photo(name) for name in names] if count else [], size, count, seed)
 
 
 def export_photos(ecfg, size):
@@ -55,4 +55,3 @@ def random_crops(images, size, count, seed):
         crop = resized[y:y + size, x:x + size]
         out[i] = crop[:, ::-1] if rng.random() < 0.5 else crop
     return out
-

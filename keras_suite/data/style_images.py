@@ -2,6 +2,7 @@
 a public-domain painting shipped as a project asset (keras_suite/assets/ATTRIBUTION.md), textures
 from scikit-image, user files and folders; and training crops from those, a folder or tfds coco."""
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 STYLES = ("starry_night", "brick", "grass", "gravel", "hubble_deep_field", "immunohistochemistry", "colorwheel")
 
 
+@functools.lru_cache(maxsize=None)
 def builtin_image(name):
     """A shipped image by name (CONTENT or STYLES), uint8 RGB."""
     if name == "starry_night":

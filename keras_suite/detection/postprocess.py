@@ -29,6 +29,7 @@ def part_candidates(model, grid: AnchorGrid):
     def fn(images):
         boxes, scores = [], []
         for scale, (f, head) in enumerate(zip(features(images, training=False), heads)):
+            f = tf.cast(f, tf.float32)
             b, start = len(grid.anchors[scale]), grid.offset(scale)
             n = grid.sizes[scale] ** 2 * b
             kernel = tf.reshape(head.kernel, [1, 1, head.kernel.shape[2], b, -1])
@@ -36,8 +37,8 @@ def part_candidates(model, grid: AnchorGrid):
 
             def part(first, last):
                 k = last - first
-                out = tf.nn.conv2d(tf.cast(f, tf.float32), tf.reshape(kernel[..., first:last], [1, 1, -1, b * k]), 1,
-                                   "VALID") + tf.reshape(bias[:, first:last], [-1])
+                out = tf.nn.conv2d(f, tf.reshape(kernel[..., first:last], [1, 1, -1, b * k]), 1, "VALID")
+                out += tf.reshape(bias[:, first:last], [-1])
                 return tf.reshape(out, [-1, n, k])
 
             xy = (tf.sigmoid(part(0, 2)) + grid.cells[start:start + n]) / grid.grid_size[start:start + n]

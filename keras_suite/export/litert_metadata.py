@@ -170,9 +170,11 @@ def quantized(description, flatbuffer):
                        f"real value = {quantized[name][1]:.9g} x (q - {quantized[name][2]})"}
                 if name in quantized else meta for name, meta in tensors.items()}
 
-    signatures = {key: dataclasses.replace(description.signature(key), inputs=annotate(
-        description.signature(key).inputs, tensors), outputs=annotate(description.signature(key).outputs, tensors))
-        for key, tensors in found.items()}
+    signatures = {}
+    for key, tensors in found.items():
+        described = description.signature(key)
+        signatures[key] = dataclasses.replace(described, inputs=annotate(described.inputs, tensors),
+                                              outputs=annotate(described.outputs, tensors))
     if description.signatures:
         return dataclasses.replace(description, signatures={**description.signatures, **signatures})
     main = signatures.get("serve")

@@ -177,11 +177,10 @@ class Runner:
         self.quantized = [{name: d for name, d in details.items() if quantization(d)} for details in
                           (self.runner.get_input_details(), self.runner.get_output_details())]
         if probe is not None:
-            found = [t["index"] for t in self.interpreter.get_tensor_details() if probe in t["name"]]
+            found = [t for t in self.interpreter.get_tensor_details() if probe in t["name"]]
             if not found:
                 raise ValueError(f"no tensor named like '{probe}' in the TFLite model")
-            self.probe_index = found[-1]  # the last op writing it: a concatenation's result, not its inputs
-            self.probe_details = next(t for t in self.interpreter.get_tensor_details() if t["index"] == found[-1])
+            self.probe_details = found[-1]  # the last op writing it: a concatenation's result, not its inputs
 
     def __call__(self, **inputs):
         quantized_in, quantized_out = self.quantized
@@ -189,6 +188,6 @@ class Runner:
                                  for k, v in inputs.items()})
         outputs = {k: dequantize(v, quantized_out[k]) if k in quantized_out else v for k, v in outputs.items()}
         if self.probe is not None:
-            probe = self.interpreter.get_tensor(self.probe_index).copy()
+            probe = self.interpreter.get_tensor(self.probe_details["index"]).copy()
             outputs["probe"] = dequantize(probe, self.probe_details) if quantization(self.probe_details) else probe
         return outputs

@@ -202,12 +202,11 @@ class StyleApp(App):
         size = ecfg.image_size
         photos = [builtin_image(n) for n in CONTENT]
 
-        def fn(x, dynamic):
-            out = model(tf.cast(x["images"], tf.float32), training=False)
-            return {"image": tf.cast(tf.round(tf.clip_by_value(out, 0.0, 255.0)), tf.uint8)}
+        def integer(x):  # the clipped float image, which the full-integer file returns as uint8
+            return {"image": tf.clip_by_value(model(tf.cast(x["images"], tf.float32), training=False), 0.0, 255.0)}
 
-        def integer(x):  # the clipped float image, which the file returns as uint8
-            return {"image": tf.clip_by_value(model(x["images"], training=False), 0.0, 255.0)}
+        def fn(x, dynamic):
+            return {"image": tf.cast(tf.round(integer(x)["image"]), tf.uint8)}
 
         def back(outputs):
             return {"image": np.round(np.clip(outputs["image"], 0, 255)).astype(np.uint8)}
