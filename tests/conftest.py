@@ -20,7 +20,7 @@ TINY = {
     "detection": ["train.epochs=2"],
     "face": ["train.epochs=2"],
     "seq2seq": ["train.epochs=2", "train.steps_per_epoch=12"],
-    "transformer": ["train.epochs=2", "train.steps_per_epoch=12"],
+    "transformer": ["train.epochs=2", "train.steps_per_epoch=12", "train.lr_schedule=transformer"],  # the paper's
     "style": ["style=brick"],
 }
 

@@ -17,7 +17,7 @@ def test_defaults_and_overrides():
     assert cfg.train.epochs == 3 and cfg.model.filters == 16 and cfg.train.learning_rate == 1e-4
     assert cfg.data.image_size == SegmentationConfig().data.image_size
     # Section defaults set by the app (not the shared TrainConfig class) survive overrides of that section.
-    assert cfg.train.batch_size == SegmentationConfig().train.batch_size == 16
+    assert cfg.train.batch_size == SegmentationConfig().train.batch_size == 8
     assert cfg.train.jit_compile is True
 
 
