@@ -1,7 +1,7 @@
 """Minutes to quality per app: each app's default config trained from scratch by the CLI on this machine, one app
-after the other, then evaluated on its test split (style has no test split). Reports the train command's wall time, when the validation
-figure the app checks each epoch first reached the target (seconds since training started), and the test figure
-against the app's target (the demo's headline). Style has no number to reach: its target is a plateau, taken as
+after the other, then evaluated on its test split (style has none). Reports the train command's wall time, when the
+validation figure the app checks each epoch first reached the target (seconds since training started), and the test
+figure against the app's target (the demo's headline). Style has no number to reach: its target is a plateau, taken as
 the first epoch whose validation loss is within 2% of the run's lowest.
 
 Run: python bench/time_to_target.py [--apps segmentation,detection] [--runs runs/bench/time_to_target] [--reuse]
