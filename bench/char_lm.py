@@ -11,8 +11,6 @@ import argparse
 import csv
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -21,24 +19,17 @@ import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from timing import cli  # noqa: E402
 
 NANOGPT = [(450, 1.572), (500, 1.566)]  # (seconds, validation nats/char): 4 layers, 128 wide, block 64, batch 12
 CONFIGS = {"transformer": ["--config", "transformer"], "lstm": []}
-CLI = [sys.executable, "-m", "keras_suite"]
-
-
-def run(args):
-    completed = subprocess.run(CLI + args, capture_output=True, text=True)
-    if completed.returncode:
-        sys.exit(f"failed: {' '.join(args)}\n{completed.stderr[-2000:]}")
-    return completed.stdout
 
 
 def train(name, budget, runs, reuse=False):
     """Train (or with `reuse`, read a finished run of `runs`), then evaluate on the whole held-out part."""
     folder = Path(runs) / "char_rnn" / name
     if not (reuse and (folder / "model.keras").is_file()):
-        run(["char_rnn", "train", *CONFIGS[name], f"train.time_budget={budget}", f"train.runs_dir={runs}",
+        cli(["char_rnn", "train", *CONFIGS[name], f"train.time_budget={budget}", f"train.runs_dir={runs}",
              f"train.run_name={name}", "train.verbose=0"])
     with open(folder / "history.csv", newline="") as f:
         rows = list(csv.DictReader(f))
@@ -46,7 +37,7 @@ def train(name, budget, runs, reuse=False):
     metrics = json.loads((folder / "metrics.json").read_text())
     config = metrics["config"]
     if not (folder / "eval_validation.json").is_file():
-        run(["char_rnn", "evaluate", f"run={folder}"])
+        cli(["char_rnn", "evaluate", f"run={folder}"])
     full = json.loads((folder / "eval_validation.json").read_text())["loss_nats_per_char"]
     tc, dc = config["train"], config["data"]
     chars = len(rows) * tc["steps_per_epoch"] * tc["batch_size"] * dc["seq_length"]

@@ -1,6 +1,19 @@
 """Timing shared by the benchmarks (imported as `timing`: the scripts run as `python bench/<name>.py`)."""
 
+import subprocess
+import sys
 import time
+
+CLI = [sys.executable, "-m", "keras_suite"]
+
+
+def cli(args):
+    """Run `keras-suite *args` in a fresh process; its wall-clock seconds (the benchmark exits on a failure)."""
+    started = time.monotonic()
+    completed = subprocess.run(CLI + list(args), capture_output=True, text=True)
+    if completed.returncode:
+        sys.exit(f"failed: {' '.join(args)}\n{completed.stderr[-2000:]}")
+    return time.monotonic() - started
 
 
 def train_step_seconds(model, loss, batch, steps, jit=False, warmup=2):
