@@ -82,8 +82,9 @@ def main():
         start = time.perf_counter()
         fn(prime)
         timings[name] = args.chars / (time.perf_counter() - start)
+    speedup = timings["incremental"] / timings["re-run prefix"]
     print(f"generation of {args.chars} chars: incremental {timings['incremental']:8.0f} chars/s, re-running the "
-          f"prefix {timings['re-run prefix']:8.0f} chars/s, speed-up {timings['incremental'] / timings['re-run prefix']:.1f}x")
+          f"prefix {timings['re-run prefix']:8.0f} chars/s, speed-up {speedup:.1f}x")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Face benchmark: embedding throughput (images/s) of Keras (batched and batch 1) against TFLite float,
 fp16 and int8 (batch 1, as on a phone), with the cosine similarity of each to Keras and, for a trained
 run, the verification AUC and accuracy at the run's threshold over every pair of unseen faces; and the
-share of the train step spent on triplet mining for each strategy.
+share of the train step spent on triplet mining for each strategy, and the step's model FLOP utilization (its
+FLOPs per second over a float32 matmul's, both measured here).
 Run: python bench/face.py [--run runs/face/<run>] [--images N] [--steps N]
 
 Everything runs in this process, alternating where it compares, so machine noise hits all sides.
@@ -19,7 +20,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-from timing import train_step_seconds  # noqa: E402
+from timing import matmul_gflops, train_step_gflop, train_step_seconds, utilization  # noqa: E402
 
 from keras_suite.apps.face.config import FaceConfig  # noqa: E402
 from keras_suite.data.faces import face_dataset  # noqa: E402
@@ -119,6 +120,7 @@ def main():
     for mining, seconds in timed.items():
         s = float(np.median(seconds))
         print(f"{mining:<14}{s:>9.4f}{max(0.0, (s - base) / s):>14.1%}")
+    print(f"no mining: {utilization(train_step_gflop(model, no_mining_loss, batch), base, matmul_gflops())}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Segmentation benchmark: our U-Net train step vs a tutorial-style reference U-Net, XLA on/off, and
+"""Segmentation benchmark: our U-Net train step vs a tutorial-style reference U-Net, XLA on/off, model FLOP
+utilization (the step's FLOPs per second over a float32 matmul's, both measured here) at several batch sizes, and
 tf.data pipeline throughput vs model consumption. Run: python bench/segmentation.py [--steps N]
 
 Both models are built and timed in this process, alternating, so machine noise hits both; results
@@ -15,7 +16,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-from timing import train_step_seconds  # noqa: E402
+from timing import matmul_gflops, train_step_gflop, train_step_seconds, utilization  # noqa: E402
 
 from keras_suite.apps.segmentation.app import augment_options, make_loss  # noqa: E402
 from keras_suite.apps.segmentation.config import SegmentationConfig  # noqa: E402
@@ -84,6 +85,15 @@ def main():
         print(f"jit_compile={jit!s:<5}  ours {rows[jit][0] * 1000:7.1f} ms/step   reference "
               f"{rows[jit][1] * 1000:7.1f} ms/step   ours/reference = {rows[jit][0] / rows[jit][1]:.2f}")
     print(f"XLA speed-up (ours, off/on): {rows[False][0] / rows[True][0]:.2f}x")
+    peak = matmul_gflops()
+    for jit in (False, True):
+        print(f"ours, jit_compile={jit!s:<5}: {utilization(train_step_gflop(ours, loss, batch), rows[jit][0], peak)}")
+    images, masks = next(iter(batches(splits.train, 64, training=True, augment=augment_options(d))))
+    for size in (4, 8, 32, 64):  # the lever batch size gives, XLA on
+        model = build_unet(n, d.image_size, depth=m.depth, filters=m.filters, batch_norm=m.batch_norm)
+        sized = (images[:size], masks[:size])
+        seconds = train_step_seconds(model, loss, sized, args.steps, True, warmup=3)
+        print(f"batch {size:>2}, jit_compile=True : {utilization(train_step_gflop(model, loss, sized), seconds, peak)}")
 
     best = min(rows[False][0], rows[True][0])
     consumption = bs / best

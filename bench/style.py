@@ -4,7 +4,9 @@
    formulation (every step runs the full VGG19 feature dict on the concatenation of content, style and
    result images), same layers, same loss weights, same optimizer;
 2. the feed-forward stylizer at the export size: ms/image of Keras (batch 1), TFLite float32 and int8,
-   and how many times faster than optimizing one image (`stylize.steps` steps) it is.
+   and how many times faster than optimizing one image (`stylize.steps` steps) it is;
+3. the model FLOP utilization of our optimization step (its FLOPs per second over a float32 matmul's, both
+   measured here).
 Run: python bench/style.py [--run runs/style/<run>] [--steps N] [--images N] [--rounds N]
 
 Everything runs in this process, alternating where it compares, so machine noise hits all sides.
@@ -21,6 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from timing import function_gflop, matmul_gflops, utilization  # noqa: E402
 
 from keras_suite.apps.style.config import STYLE_LAYERS, StyleConfig  # noqa: E402
 from keras_suite.data.photos import random_crops  # noqa: E402
@@ -114,7 +117,7 @@ def main():
     print(f"optimization step (VGG19, content {CONTENT_LAYER}, style {', '.join(STYLE_LAYERS)}), {args.steps} steps "
           f"after one traced, median of {args.rounds} alternating rounds")
     print(f"{'size':>6}{'ours s/step':>13}{'keras-io s/step':>17}{'speed-up':>10}")
-    ours_at = {}
+    ours_at, flops_at = {}, {}
     for size in (256, 512):
         content = resize_longer(builtin_image("chelsea"), size)[:size, :size]
         content = np.asarray(tf.image.resize_with_crop_or_pad(content, size, size))
@@ -125,8 +128,11 @@ def main():
         for _ in range(args.rounds):
             o.append(seconds_per_step(ours, args.steps))
             r.append(seconds_per_step(ref, args.steps))
-        ours_at[size] = float(np.median(o))
+        ours_at[size], flops_at[size] = float(np.median(o)), function_gflop(ours)
         print(f"{size:>6}{ours_at[size]:>13.3f}{np.median(r):>17.3f}{np.median(r) / ours_at[size]:>9.2f}x")
+    peak = matmul_gflops()
+    for size, seconds in ours_at.items():
+        print(f"ours at {size} px: {utilization(flops_at[size], seconds, peak)}")
 
     size = cfg.export.image_size
     model = (keras.saving.load_model(Path(args.run) / "model.keras", safe_mode=True, compile=False) if args.run

@@ -27,3 +27,49 @@ def train_step_seconds(model, loss, batch, steps, jit=False, warmup=2):
     for _ in range(steps):
         model.train_on_batch(x, y)
     return (time.perf_counter() - start) / steps
+
+
+def function_gflop(function, *args):
+    """GFLOP of one call of the tf.function `function(*args)`, as TensorFlow's profiler counts them on its traced
+    graph (convolutions, their gradients, matmuls and the elementwise ops it knows)."""
+    from tensorflow.python.profiler import model_analyzer, option_builder
+
+    options = option_builder.ProfileOptionBuilder.float_operation()
+    options["output"] = "none"
+    graph = function.get_concrete_function(*args).graph
+    return model_analyzer.profile(graph, options=options).total_float_ops / 1e9
+
+
+def train_step_gflop(model, loss, batch):
+    """GFLOP of one training step of `model` on `batch` (x, y): forward pass, loss and gradients (the optimizer's
+    elementwise update is left out)."""
+    import tensorflow as tf
+
+    @tf.function(autograph=False)
+    def step(x, y):
+        with tf.GradientTape() as tape:
+            value = loss(y, model(x, training=True))
+        return tape.gradient(value, model.trainable_variables)
+
+    return function_gflop(step, *batch)
+
+
+def matmul_gflops(n=2048, calls=20):
+    """GFLOP/s of a float32 n x n matmul on this machine (2 n^3 FLOP a call, after one untimed call): the peak a
+    benchmark measures model FLOP utilization against, in the same run."""
+    import tensorflow as tf
+
+    a, b = tf.random.normal((n, n)), tf.random.normal((n, n))
+    matmul = tf.function(tf.linalg.matmul)
+    matmul(a, b).numpy()
+    start = time.perf_counter()
+    for _ in range(calls):
+        matmul(a, b).numpy()
+    return 2 * n ** 3 * calls / (time.perf_counter() - start) / 1e9
+
+
+def utilization(gflop, seconds, peak):
+    """One line: a step's GFLOP, its time, the achieved GFLOP/s and their share of the matmul `peak` (GFLOP/s)."""
+    achieved = gflop / seconds
+    return (f"{gflop:.2f} GFLOP a step in {seconds * 1000:.0f} ms: {achieved:.1f} GFLOP/s, model FLOP utilization "
+            f"{achieved / peak:.0%} of the {peak:.0f} GFLOP/s float32 matmul peak measured in this run")

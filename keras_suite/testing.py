@@ -123,8 +123,8 @@ def perfect_yolo_head(grid, targets):
     raw[..., 5:] = -20.0
     for n, p in zip(*np.nonzero(targets[..., 4])):
         size = grid.grid_size[p, 0]
-        frac = targets[n, p, :2] * size - grid.cells[p]
-        raw[n, p, :2] = np.log(frac / (1 - frac))
+        offset = (targets[n, p, :2] * size - grid.cells[p] + 0.5) / 2  # the sigmoid of the centre's raw values
+        raw[n, p, :2] = np.log(offset / (1 - offset))
         raw[n, p, 2:4] = np.log(targets[n, p, 2:4] / grid.anchor_wh[p])
         raw[n, p, 4] = 20.0
         raw[n, p, 5:] = np.where(targets[n, p, 5:] > 0, 20.0, -20.0)

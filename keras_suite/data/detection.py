@@ -164,7 +164,7 @@ def augmenter(flip=True, scale=0.0, translate=0.0, seed=0):
 
 
 def detection_batches(split, grid, num_classes, batch_size, max_boxes, training=False, augment=(), seed=0,
-                      extra_iou=None):
+                      extra_iou=None, neighbors=False):
     """tf.data batches (images float32 in [0, 255], targets (B, P, 5 + C)) for the YOLO loss."""
     images, boxes, classes = padded(split, max_boxes)
     ds = tf.data.Dataset.from_tensor_slices({"images": images, "bounding_boxes": {"boxes": boxes, "labels": classes}})
@@ -178,7 +178,8 @@ def detection_batches(split, grid, num_classes, batch_size, max_boxes, training=
         xyxy = d["bounding_boxes"]["boxes"]
         cxcywh = tf.concat([(xyxy[..., :2] + xyxy[..., 2:]) / 2, xyxy[..., 2:] - xyxy[..., :2]], axis=-1)
         labels = tf.cast(d["bounding_boxes"]["labels"], tf.int32)
-        t = tf.map_fn(lambda bl: assign_targets(bl[0], bl[1], grid, num_classes, extra_iou), (cxcywh, labels),
+        t = tf.map_fn(lambda bl: assign_targets(bl[0], bl[1], grid, num_classes, extra_iou, neighbors),
+                      (cxcywh, labels),
                       fn_output_signature=tf.TensorSpec([grid.positions, 5 + num_classes], tf.float32))
         return d["images"], t
 

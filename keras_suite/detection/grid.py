@@ -4,8 +4,10 @@
 The head's outputs of every scale are flattened into one tensor (N, P, 5 + C), P = sum over scales
 of S*S*B, position order (scale, row, column, anchor). Raw values per position are
 (tx, ty, tw, th, objectness logit, class logits); the box is
-cx = (sigmoid(tx) + column) / S, cy = (sigmoid(ty) + row) / S, w = anchor_w * exp(tw), h = anchor_h * exp(th),
-all as fractions of the image side.
+cx = (2 sigmoid(tx) - 0.5 + column) / S, cy = (2 sigmoid(ty) - 0.5 + row) / S, w = anchor_w * exp(tw),
+h = anchor_h * exp(th), all as fractions of the image side. The centre offset spans (-0.5, 1.5) cells (YOLOv4's
+"eliminate grid sensitivity", as YOLOv5): the cell's edges are reached without saturating the sigmoid, and a
+neighbouring cell can predict a centre (`assign_targets(neighbors=True)`).
 """
 
 import numpy as np
@@ -59,7 +61,7 @@ class AnchorGrid:
         """raw (N, P, 5 + C) -> (boxes (N, P, 4) cx, cy, w, h in [0, 1] of the side, objectness logits (N, P),
         class logits (N, P, C))."""
         raw = ops.cast(raw, "float32")
-        xy = (ops.sigmoid(raw[..., 0:2]) + self.cells) / self.grid_size
+        xy = (2.0 * ops.sigmoid(raw[..., 0:2]) - 0.5 + self.cells) / self.grid_size
         wh = self.anchor_wh * ops.exp(ops.minimum(raw[..., 2:4], MAX_LOG_SCALE))
         return ops.concatenate([xy, wh], axis=-1), raw[..., 4], raw[..., 5:]
 

@@ -41,7 +41,7 @@ def part_candidates(model, grid: AnchorGrid):
                 out += tf.reshape(bias[:, first:last], [-1])
                 return tf.reshape(out, [-1, n, k])
 
-            xy = (tf.sigmoid(part(0, 2)) + grid.cells[start:start + n]) / grid.grid_size[start:start + n]
+            xy = (2.0 * tf.sigmoid(part(0, 2)) - 0.5 + grid.cells[start:start + n]) / grid.grid_size[start:start + n]
             wh = grid.anchor_wh[start:start + n] * tf.exp(tf.minimum(part(2, 4), MAX_LOG_SCALE))
             boxes.append(tf.concat([tf.clip_by_value(xy - wh / 2, 0.0, 1.0), tf.clip_by_value(xy + wh / 2, 0.0, 1.0)],
                                    -1))

@@ -19,28 +19,46 @@ def now():
     return CLOCK()
 
 
-def _timed(step, batches, count):
-    started = CLOCK()
-    for _ in range(count):
-        step(*keras.utils.unpack_x_y_sample_weight(next(batches)))
-    return (CLOCK() - started) / count
+class _Pace(keras.callbacks.Callback):
+    """Seconds per batch over the batches after the first `skip` of a fit or an evaluate call: the clock is read
+    when batch `skip` starts and when the call ends."""
+
+    def __init__(self, skip):
+        super().__init__()
+        self.skip, self.started, self.ended, self.batches = skip, None, None, 0
+
+    def _batch_end(self, batch, logs=None):
+        if batch == self.skip - 1:
+            if logs and "loss" in logs:
+                float(logs["loss"])  # waits for the step: on a GPU the call returns before the device is done
+            self.started = CLOCK()
+        self.batches = batch + 1 - self.skip
+
+    def _end(self, logs=None):
+        self.ended = CLOCK()
+
+    on_train_batch_end = on_test_batch_end = _batch_end
+    on_train_end = on_test_end = _end
+
+    def per_batch(self):
+        return (self.ended - self.started) / max(1, self.batches)
 
 
 def calibrate(model, train_ds, val_ds):
     """(seconds per training step, seconds per validation step) measured on real batches after untimed warm-up
     steps; the model's weights, optimizer state and random-generator states are put back afterwards, so the run
-    trains as if no step had been taken."""
+    trains as if no step had been taken. The steps go through `fit` and `evaluate`, as training's will: the
+    functions they trace (and with XLA compile) are the ones training then reuses."""
     saved = [(v, v.numpy()) for v in (*model.variables, *model.optimizer.variables)]
+    train, val = _Pace(WARMUP_STEPS), _Pace(1)
     try:
-        train, val = iter(train_ds.repeat()), iter(val_ds.repeat())
-        _timed(model.train_on_batch, train, WARMUP_STEPS)
-        train_step = _timed(model.train_on_batch, train, TIMED_STEPS)
-        _timed(model.test_on_batch, val, 1)
-        val_step = _timed(model.test_on_batch, val, max(1, TIMED_STEPS // 2))
+        model.fit(train_ds.repeat(), steps_per_epoch=WARMUP_STEPS + TIMED_STEPS, epochs=1, callbacks=[train],
+                  verbose=0, shuffle=False)
+        model.evaluate(val_ds.repeat(), steps=1 + max(1, TIMED_STEPS // 2), callbacks=[val], verbose=0)
     finally:
         for variable, value in saved:
             variable.assign(value)
-    return train_step, val_step
+    return train.per_batch(), val.per_batch()
 
 
 def plan_epochs(budget, spent, epoch_seconds, most, least=1):

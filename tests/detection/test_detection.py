@@ -24,6 +24,11 @@ def test_grid_layout_and_decode(grid):
     np.testing.assert_allclose(boxes[0, 19], [1.5 / 4, 2.5 / 4, 0.2, 0.2], atol=1e-6)
     np.testing.assert_allclose(boxes[0, 35], [1.5 / 2, 0.5 / 2, 0.8, 0.4], atol=1e-6)
     assert obj.shape == (1, 40) and cls.shape == (1, 40, C)
+    # the centre offset spans (-0.5, 1.5) cells: a neighbouring cell reaches a centre
+    far = grid.decode(tf.fill((1, grid.positions, 5 + C), 30.0))[0].numpy()
+    near = grid.decode(tf.fill((1, grid.positions, 5 + C), -30.0))[0].numpy()
+    np.testing.assert_allclose(far[0, 19, :2], [2.5 / 4, 3.5 / 4], atol=1e-6)
+    np.testing.assert_allclose(near[0, 19, :2], [0.5 / 4, 1.5 / 4], atol=1e-6)
     with pytest.raises(ValueError, match="divisible"):
         AnchorGrid(60, (16,), [ANCHORS[0]])
 
@@ -38,6 +43,27 @@ def test_assign_targets_by_hand(grid):
     # extra_iou: the small box also matches anchor (0.1, 0.1) with IoU 0.25 and (0.2, 0.2) best.
     extra = assign_targets(boxes, classes, grid, C, extra_iou=0.2).numpy()
     assert np.flatnonzero(extra[:, 4]).tolist() == [18, 19, 34, 35]
+    # neighbours: box 0 (column 1.2, row 2.4 of 4) also at cells (0, 2) and (1, 1); box 1 (1.4, 0.4 of 2) at (0, 0),
+    # its neighbour above is outside the grid
+    near = assign_targets(boxes, classes, grid, C, neighbors=True).numpy()
+    assert np.flatnonzero(near[:, 4]).tolist() == [11, 17, 19, 33, 35]
+    for p, own in ((11, 19), (17, 19), (33, 35)):
+        np.testing.assert_array_equal(near[p], near[own])
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_neighbouring_cells_reach_the_centre_and_a_box_keeps_its_own_cell(grid, seed):
+    rng = np.random.default_rng(seed)
+    boxes = np.concatenate([rng.uniform(0.02, 0.98, (6, 2)), rng.uniform(0.05, 0.9, (6, 2))], 1).astype(np.float32)
+    classes = rng.integers(0, C, 6)
+    own = assign_targets(boxes, classes, grid, C).numpy()
+    near = assign_targets(boxes, classes, grid, C, neighbors=True).numpy()
+    for p in np.flatnonzero(near[:, 4]):
+        offset = near[p, :2] * grid.grid_size[p, 0] - grid.cells[p]
+        assert np.all(offset > -0.5) and np.all(offset < 1.5)  # within what decode can reach
+        assert np.sum(np.abs(np.floor(offset))) <= 1  # the own cell or one step left, right, up or down
+    for p in np.flatnonzero(own[:, 4]):  # a box's own cell is never taken by another box's neighbour
+        np.testing.assert_array_equal(near[p], own[p])
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -68,6 +68,27 @@ def test_calibration_leaves_no_trace():
     assert len(before) == len(after) and all(np.array_equal(a, b) for a, b in zip(before, after))
 
 
+def test_training_reuses_the_steps_calibration_traced():
+    """The steps calibration ran are the ones `fit` runs: it neither traces nor (with XLA) compiles them again
+    (each trace runs the Python step once)."""
+    model, loss, metrics = _build()
+    model.compile(optimizer="adam", loss=loss, metrics=metrics)
+    model.optimizer.build(model.trainable_variables)  # as training does
+    traces = {"train": 0, "test": 0}
+
+    def counted(kind, step):
+        def trace(data):
+            traces[kind] += 1
+            return step(data)
+        return trace
+
+    model.train_step, model.test_step = counted("train", model.train_step), counted("test", model.test_step)
+    calibrate(model, _data(), _data(seed=1))
+    traced = dict(traces)
+    model.fit(_data().repeat(), validation_data=_data(seed=1), steps_per_epoch=3, epochs=2, verbose=0)
+    assert traced["train"] > 0 and traced["test"] > 0 and traces == traced
+
+
 class _Clock:
     """Advances one second per reading; `slow` adds seconds at each epoch's end (previews, monitors)."""
 
@@ -99,9 +120,9 @@ def test_training_follows_the_clock_and_ends_on_time(tmp_path, monkeypatch, capl
     run.path.mkdir()
     with caplog.at_level("INFO", logger="keras_suite"):
         model = fit(cfg, run, _build, _data(), _data(seed=1), [clock.slow(5)])
-    # Planned at the 10th reading (the start, 8 in calibration): (31 - 9) / (8 steps / 8 + 8 batches / 4) = 7 epochs,
-    # more than train.epochs: the budget decides. Epoch 1 ends at 17 s and took 6: two more fit, three in all.
-    assert "an epoch of 8 steps takes about 3 s here; planned 7 epochs" in caplog.text
+    # Planned at the 6th reading (the start, 4 in calibration): (31 - 5) / (8 steps / 8 + 8 batches / 4) = 8 epochs,
+    # more than train.epochs: the budget decides. Epoch 2 ends at 21 s and took 6: one more fits, three in all.
+    assert "an epoch of 8 steps takes about 3 s here; planned 8 epochs" in caplog.text
     assert "an epoch takes 6.0 s here; training ends after epoch 3" in caplog.text
     saved = yaml.safe_load(run.config.read_text())["train"]
     assert saved["epochs"] == len(read_history(run.history)["loss"]) == cfg.train.epochs == 3

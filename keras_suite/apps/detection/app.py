@@ -63,7 +63,7 @@ def build(cfg, num_classes, grid, objects_per_image):
     network = dataclasses.asdict(cfg.model)
     network.pop("anchors")  # the grid's and the loss's; the network needs only their number per scale
     terms = dataclasses.asdict(cfg.loss)
-    terms.pop("extra_iou")  # target assignment's (in the data pipeline)
+    terms.pop("extra_iou"), terms.pop("neighbor_cells")  # target assignment's (in the data pipeline)
     model = build_yolo(cfg.data.image_size, num_classes, objects_per_image=objects_per_image, **network)
     loss = YoloLoss(grid.image_size, grid.strides, [a.tolist() for a in grid.anchors], num_classes,
                     max_boxes=cfg.data.max_boxes, **terms)
@@ -171,9 +171,9 @@ class DetectionApp(App):
         d, tc = cfg.data, cfg.train
         train_ds = detection_batches(splits.train, grid, len(names), tc.batch_size, d.max_boxes, training=True,
                                      augment=augmenter(d.flip, d.scale, d.translate, tc.seed), seed=tc.seed,
-                                     extra_iou=cfg.loss.extra_iou)
+                                     extra_iou=cfg.loss.extra_iou, neighbors=cfg.loss.neighbor_cells)
         val_ds = detection_batches(splits.val, grid, len(names), tc.batch_size, d.max_boxes,
-                                   extra_iou=cfg.loss.extra_iou)
+                                   extra_iou=cfg.loss.extra_iou, neighbors=cfg.loss.neighbor_cells)
         monitor = MapMonitor(grid, splits.val, len(names), cfg.detect, tc.batch_size)
         previews = ImagePreview(lambda m: preview(m, grid, splits.val, names, cfg.detect, cfg.detect.preview_images),
                                 run, name="boxes", every=tc.preview_every)

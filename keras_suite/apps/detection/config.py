@@ -50,6 +50,7 @@ class LossConfig:
     ignore_iou: float = setting(0.5, le=1)
     # also assign the anchors that match a box at least this well (None: the best anchor only)
     extra_iou: float | None = setting(0.5, le=1)
+    neighbor_cells: bool = True  # also the two neighbouring cells nearest each centre (YOLOv5): faster learning
 
 
 @dataclasses.dataclass
