@@ -190,9 +190,10 @@ def main():
     print(f"{'runtime':<22}{'ms/image':>10}{'head ms':>9}{'decode+NMS':>12}{'size':>9}{'match':>8}"
           + (f"{'mAP50':>8}" if args.run else ""))
     for name, ms_f, ms_h, nbytes, out in rows:
-        match = match_detections(reference, out)["match_rate"]
+        match = match_detections(reference, out)["match_rate"]  # None where Keras found nothing (untrained)
+        match = "-" if match is None else f"{match:.3f}"
         quality = f"{map50(out, test, size, num_classes):>8.4f}" if args.run else ""
-        print(f"{name:<22}{ms_f:>10.2f}{ms_h:>9.2f}{max(0.0, 1 - ms_h / ms_f):>12.1%}{nbytes:>9}{match:>8.3f}"
+        print(f"{name:<22}{ms_f:>10.2f}{ms_h:>9.2f}{max(0.0, 1 - ms_h / ms_f):>12.1%}{nbytes:>9}{match:>8}"
               + quality)
 
     d, tc = cfg.data, cfg.train
