@@ -63,7 +63,8 @@ def build(cfg, num_classes, grid, objects_per_image):
     network = dataclasses.asdict(cfg.model)
     network.pop("anchors")  # the grid's and the loss's; the network needs only their number per scale
     terms = dataclasses.asdict(cfg.loss)
-    terms.pop("extra_iou"), terms.pop("neighbor_cells")  # target assignment's (in the data pipeline)
+    for key in ("extra_iou", "neighbor_cells"):  # target assignment's (in the data pipeline)
+        terms.pop(key)
     model = build_yolo(cfg.data.image_size, num_classes, objects_per_image=objects_per_image, **network)
     loss = YoloLoss(grid.image_size, grid.strides, [a.tolist() for a in grid.anchors], num_classes,
                     max_boxes=cfg.data.max_boxes, **terms)
