@@ -86,8 +86,9 @@ def main():
               f"{rows[jit][1] * 1000:7.1f} ms/step   ours/reference = {rows[jit][0] / rows[jit][1]:.2f}")
     print(f"XLA speed-up (ours, off/on): {rows[False][0] / rows[True][0]:.2f}x")
     peak = matmul_gflops()
+    gflop = train_step_gflop(ours, loss, batch)  # the same graph with XLA on or off
     for jit in (False, True):
-        print(f"ours, jit_compile={jit!s:<5}: {utilization(train_step_gflop(ours, loss, batch), rows[jit][0], peak)}")
+        print(f"ours, jit_compile={jit!s:<5}: {utilization(gflop, rows[jit][0], peak)}")
     images, masks = next(iter(batches(splits.train, 64, training=True, augment=augment_options(d))))
     for size in (4, 8, 32, 64):  # the lever batch size gives, XLA on
         model = build_unet(n, d.image_size, depth=m.depth, filters=m.filters, batch_norm=m.batch_norm)

@@ -61,9 +61,14 @@ class AnchorGrid:
         """raw (N, P, 5 + C) -> (boxes (N, P, 4) cx, cy, w, h in [0, 1] of the side, objectness logits (N, P),
         class logits (N, P, C))."""
         raw = ops.cast(raw, "float32")
-        xy = (2.0 * ops.sigmoid(raw[..., 0:2]) - 0.5 + self.cells) / self.grid_size
-        wh = self.anchor_wh * ops.exp(ops.minimum(raw[..., 2:4], MAX_LOG_SCALE))
+        xy, wh = self.decode_boxes(raw[..., 0:2], raw[..., 2:4])
         return ops.concatenate([xy, wh], axis=-1), raw[..., 4], raw[..., 5:]
+
+    def decode_boxes(self, xy, wh, positions=slice(None)):
+        """Raw centre values xy (..., p, 2) and size values wh (..., p, 2) of the positions `positions` (a slice of
+        the flattened layout) -> (centres cx, cy; sizes w, h), fractions of the image side."""
+        centres = (2.0 * ops.sigmoid(xy) - 0.5 + self.cells[positions]) / self.grid_size[positions]
+        return centres, self.anchor_wh[positions] * ops.exp(ops.minimum(wh, MAX_LOG_SCALE))
 
     def get_config(self):
         return {"image_size": self.image_size, "strides": list(self.strides),

@@ -7,7 +7,7 @@ the candidates with the heads split into their parts, for an integer-only file."
 import keras
 import tensorflow as tf
 
-from keras_suite.detection.grid import MAX_LOG_SCALE, AnchorGrid, cxcywh_to_xyxy
+from keras_suite.detection.grid import AnchorGrid, cxcywh_to_xyxy
 
 
 def candidates(raw, grid: AnchorGrid):
@@ -41,8 +41,7 @@ def part_candidates(model, grid: AnchorGrid):
                 out += tf.reshape(bias[:, first:last], [-1])
                 return tf.reshape(out, [-1, n, k])
 
-            xy = (2.0 * tf.sigmoid(part(0, 2)) - 0.5 + grid.cells[start:start + n]) / grid.grid_size[start:start + n]
-            wh = grid.anchor_wh[start:start + n] * tf.exp(tf.minimum(part(2, 4), MAX_LOG_SCALE))
+            xy, wh = grid.decode_boxes(part(0, 2), part(2, 4), slice(start, start + n))
             boxes.append(tf.concat([tf.clip_by_value(xy - wh / 2, 0.0, 1.0), tf.clip_by_value(xy + wh / 2, 0.0, 1.0)],
                                    -1))
             scores.append(tf.sigmoid(part(4, 5)) * tf.sigmoid(part(5, bias.shape[-1])))
