@@ -12,6 +12,7 @@ from keras_suite.errors import UserError, closest
 from keras_suite.files import read_json
 from keras_suite.runs import Run
 from keras_suite.training import multi_worker
+from keras_suite.training.budget import command_clock
 from keras_suite.visuals.images import set_max_pixels
 
 
@@ -75,7 +76,8 @@ class App:
 
     def run(self, command, config_files, dotted, plain):
         try:
-            return self._run(command, config_files, dotted, plain)
+            with command_clock():  # a training budget counts from here: loading data is part of it
+                return self._run(command, config_files, dotted, plain)
         finally:
             if self.training is not None:
                 self.training.unlock()

@@ -1,8 +1,10 @@
-"""Training to a wall-clock budget (`train.time_budget`), as Ultralytics' `time=`: a short calibration measures
-real training and validation steps, the epochs that fit are planned from it (with the learning-rate schedule sized
+"""Training to a wall-clock budget (`train.time_budget`), as Ultralytics' `time=`: the budget counts from the start
+of the command (`command_clock`), data loading included, so the train command ends on time; a short calibration
+measures real training and validation steps, the epochs that fit are planned from it (with the learning-rate schedule sized
 to them), and after every epoch the plan is checked against the clock and shortened when epochs run longer than
 measured (previews and monitors take their share), so training ends on time with the best model kept."""
 
+import contextlib
 import logging
 import math
 import time
@@ -15,8 +17,27 @@ WARMUP_STEPS = 2  # untimed: the first calls trace (and with XLA compile) the st
 TIMED_STEPS = 8
 
 
+_command_started = None
+
+
 def now():
     return CLOCK()
+
+
+@contextlib.contextmanager
+def command_clock():
+    """While a command runs: budgets count from its start (`budget_start`)."""
+    global _command_started
+    _command_started = now()
+    try:
+        yield
+    finally:
+        _command_started = None
+
+
+def budget_start():
+    """When the running command started, or now outside one (a direct `fit` call)."""
+    return now() if _command_started is None else _command_started
 
 
 class _Pace(keras.callbacks.Callback):

@@ -17,7 +17,7 @@ from keras_suite.errors import UserError
 from keras_suite.files import write_json, write_text
 from keras_suite.runs import Run
 from keras_suite.training import multi_worker
-from keras_suite.training.budget import TimeBudget, WallClock, calibrate, now, plan_epochs
+from keras_suite.training.budget import TimeBudget, WallClock, budget_start, calibrate, now, plan_epochs
 from keras_suite.training.checkpointing import Backup, BestModel, StopOnNonFinite, load_backup, restore
 from keras_suite.training.interrupt import InterruptAtBatchEnd
 from keras_suite.training.schedules import ResizableCosineDecay
@@ -102,7 +102,7 @@ def fit(cfg, run, build, train_ds, val_ds, callbacks=(), optimizer=None):
     Returns the trained model.
     """
     tc = cfg.train
-    started, wall_started = now(), time.monotonic()
+    started, wall_started = budget_start(), time.monotonic()
     run = run if isinstance(run, Run) else Run(run)
     mode = monitor_mode(tc.monitor, tc.monitor_mode)
     strategy = configure(tc)

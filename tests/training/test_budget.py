@@ -132,6 +132,23 @@ def test_training_follows_the_clock_and_ends_on_time(tmp_path, monkeypatch, capl
     assert float(schedule(3 * 8)) == pytest.approx(1e-3 * 0.01, rel=1e-4)  # annealed by the last step
 
 
+def test_a_budget_counts_from_the_start_of_the_command(tmp_path, monkeypatch, caplog):
+    """Loading the data is part of the budget: 12 s spent before training leave room for 4 epochs of 3 s, not 8."""
+    clock = _Clock()
+    monkeypatch.setattr(budget, "CLOCK", clock)
+    cfg = load_config(_Cfg, overrides={"train.time_budget": "31s", "train.run_name": "b",
+                                       "train.early_stopping_patience": 0, "train.verbose": 0})
+    run = Run(tmp_path / "b")
+    run.path.mkdir()
+    with caplog.at_level("INFO", logger="keras_suite"), budget.command_clock():  # the command starts at 0 s
+        clock.time += 12  # loading the data
+        fit(cfg, run, _build, _data(), _data(seed=1))
+    # calibration reads the clock at 13-16 s (3 s an epoch, as above) and plans at 17 s: (31 - 17) / 3 -> 4 epochs
+    assert "an epoch of 8 steps takes about 3 s here; planned 4 epochs" in caplog.text
+    assert len(read_history(run.history)["loss"]) == 4
+    assert budget.budget_start() == clock.time  # after the command, a budget counts from the fit call again
+
+
 def test_a_resumed_budget_run_keeps_its_plan(tmp_path, monkeypatch):
     monkeypatch.setattr(budget, "CLOCK", _Clock())
     overrides = {"train.time_budget": "30s", "train.early_stopping_patience": 0, "train.verbose": 0}
