@@ -1,8 +1,8 @@
 """Training to a wall-clock budget (`train.time_budget`), as Ultralytics' `time=`: the budget counts from the start
-of the command (`command_clock`), data loading included, so the train command ends on time; a short calibration
-measures real training and validation steps, the epochs that fit are planned from it (with the learning-rate schedule sized
-to them), and after every epoch the plan is checked against the clock and shortened when epochs run longer than
-measured (previews and monitors take their share), so training ends on time with the best model kept."""
+of the command (`command_clock`), data loading included, so the train command ends on time. A short calibration
+measures real training and validation steps, the epochs that fit are planned from it (with the learning-rate
+schedule sized to them), and after every epoch the plan is checked against the clock and shortened when epochs run
+longer than measured (previews and monitors take their share), so training ends on time with the best model kept."""
 
 import contextlib
 import logging
