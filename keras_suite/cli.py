@@ -57,7 +57,9 @@ def command_help(app, name):
         width = max(len(a) for a in command.arguments)
         lines += ["", "arguments:"]
         for argument in command.arguments:
-            what = "required: " + app.hint(argument) if argument in command.required else "optional"
+            hint = app.hint(argument)
+            what = (f"required: {hint}" if argument in command.required
+                    else "optional" + (f": {hint}" if hint != "..." else ""))
             if argument in app.aliases:
                 what += f", sets {app.aliases[argument]}"
             lines.append(f"  {argument:<{width}}  {what}")

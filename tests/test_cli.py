@@ -132,12 +132,14 @@ def test_command_help_lists_its_arguments_and_the_config(cli, app, command):
     for argument in spec.commands[command].required:
         assert f"  {argument}" in out and "required: " in out
     for argument in spec.commands[command].optional:
-        assert any(line.split()[:2] == [argument, "optional,"] or line.split() == [argument, "optional"]
+        assert any(line.split()[:2] in ([argument, "optional"], [argument, "optional:"], [argument, "optional,"])
                    for line in out.splitlines()), argument
     for section in ("train", "export"):
         assert f"\n  {section}:\n" in out
     assert "    epochs = " in out and "(>= 1, <= 100000)" in out
     assert "    optimizer = adam  (adam|adamw|sgd)" in out
+    if command == "export":  # what an optional argument takes, when there is a hint for it
+        assert "  formats    optional: saved_model,tflite,..., sets export.formats" in out
 
 
 def test_command_help_shows_the_app_defaults_and_aliases(cli):

@@ -2,7 +2,8 @@
 coco/2017; and the tf.data pipeline (box-aware Keras augmentation, YOLO target assignment).
 
 A split is in memory: images uint8 (N, S, S, 3) resized to the network's square input, and per image
-boxes (M, 4) x1 y1 x2 y2 as fractions of the image side and classes (M,).
+boxes (M, 4) x1 y1 x2 y2 as fractions of the image side and classes (M,); a folder split also keeps each
+image's file name and its size (width, height) as read.
 """
 
 import collections
@@ -11,6 +12,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import tensorflow as tf
+import yaml
 from PIL import Image
 
 from keras_suite.data.scenes import make_detection_scenes
@@ -19,8 +21,10 @@ from keras_suite.detection.targets import assign_targets
 from keras_suite.errors import UserError
 from keras_suite.visuals.images import image_files, read_rgb
 
-DetectionSplit = collections.namedtuple("DetectionSplit", "images boxes classes")
-DetectionSplits = collections.namedtuple("DetectionSplits", "train val test class_names")
+DetectionSplit = collections.namedtuple("DetectionSplit", "images boxes classes files sizes", defaults=(None, None))
+# test_name: "val" when the source has no test split (its test is then the val split)
+DetectionSplits = collections.namedtuple("DetectionSplits", "train val test class_names test_name", defaults=("test",))
+CLASS_FILES = ("classes.txt", "data.yaml", "dataset.yaml")
 DIGIT_NAMES = tuple(str(d) for d in range(10))
 VOC_NAMES = ("aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow", "diningtable",
              "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa", "train", "tvmonitor")
@@ -64,16 +68,46 @@ def _resize(image, size):
     return np.asarray(Image.fromarray(image).resize((size, size), Image.BILINEAR), np.uint8)
 
 
-def folder_split(root, num_classes, size, missing_labels="error"):
-    """`root/images/*.jpg` with `root/labels/<stem>.txt` (YOLO txt); every file is checked up front."""
+def split_folders(root, part):
+    """(images folder, labels folder) of split `part` of a YOLO dataset: root/<part>/images and root/<part>/labels
+    (this app's layout, what `detection convert` writes), or root/images/<part> and root/labels/<part>
+    (Ultralytics')."""
     root = Path(root)
-    image_dir, label_dir = root / "images", root / "labels"
+    ours, theirs = (root / part / "images", root / part / "labels"), (root / "images" / part, root / "labels" / part)
+    return theirs if not ours[0].is_dir() and theirs[0].is_dir() else ours
+
+
+def folder_class_names(root):
+    """The class names a YOLO dataset folder declares: classes.txt (one per line, class 0 first) or the `names` of
+    an Ultralytics data.yaml (a list, or {index: name}); () when it has neither."""
+    root = Path(root)
+    if (root / "classes.txt").is_file():
+        return tuple(line.strip() for line in (root / "classes.txt").read_text(encoding="utf-8").splitlines()
+                     if line.strip())
+    for name in CLASS_FILES[1:]:
+        if (root / name).is_file():
+            try:
+                names = (yaml.safe_load((root / name).read_text(encoding="utf-8")) or {}).get("names")
+            except (yaml.YAMLError, AttributeError, UnicodeDecodeError):
+                raise UserError(f"{root / name} is not a YAML mapping with a 'names' list") from None
+            if isinstance(names, dict) and sorted(names) == list(range(len(names))):
+                names = [names[i] for i in range(len(names))]
+            if not isinstance(names, list) or not names:
+                raise UserError(f"{root / name} has no 'names' list (or {{0: name, 1: name, ...}})")
+            return tuple(str(n) for n in names)
+    return ()
+
+
+def folder_split(image_dir, label_dir, num_classes, size, missing_labels="error"):
+    """`image_dir/*.jpg` with `label_dir/<stem>.txt` (YOLO txt); every file is checked up front."""
+    image_dir, label_dir = Path(image_dir), Path(label_dir)
     if not image_dir.is_dir():
-        raise UserError(f"{root} has no images/ folder; expected {root}/images/*.jpg and {root}/labels/*.txt")
+        raise UserError(f"no folder {image_dir}; a YOLO dataset has <root>/<split>/images/*.jpg with "
+                        f"<root>/<split>/labels/*.txt (or <root>/images/<split> with <root>/labels/<split>)")
     paths = image_files(image_dir)
     if not paths:
         raise UserError(f"no images (*.jpg, *.png) in {image_dir}")
-    images, boxes, classes, background = [], [], [], 0
+    images, boxes, classes, sizes, background = [], [], [], [], 0
     for path in paths:
         label = label_dir / f"{path.stem}.txt"
         if label.is_file():
@@ -84,12 +118,28 @@ def folder_split(root, num_classes, size, missing_labels="error"):
         else:
             raise UserError(f"image {path} has no label file {label}; add it (empty for no objects) or pass "
                             f"data.missing_labels=background")
-        images.append(_resize(read_rgb(path), size))
+        image = read_rgb(path)
+        sizes.append((image.shape[1], image.shape[0]))
+        images.append(_resize(image, size))
         boxes.append(b)
         classes.append(c)
     if background:
-        print(f"data: {background} image(s) in {root} without a label file are used as background")
-    return DetectionSplit(np.stack(images), boxes, classes)
+        print(f"data: {background} image(s) in {image_dir} without a label file are used as background")
+    return DetectionSplit(np.stack(images), boxes, classes, tuple(p.name for p in paths), np.int32(sizes))
+
+
+def _folder(root, class_names, size, missing_labels):
+    """The train, val and (when it has one) test splits of a YOLO dataset folder."""
+    root = Path(root)
+    names = tuple(class_names) or folder_class_names(root)
+    if not names:
+        raise UserError(f"a folder source needs data.class_names=<name,name,...> (class 0 first), or a "
+                        f"{' or '.join(CLASS_FILES)} with them in {root}")
+    parts = {part: folder_split(*split_folders(root, part), len(names), size, missing_labels)
+             for part in ("train", "val", "test") if part != "test" or split_folders(root, part)[0].is_dir()}
+    if "test" not in parts:
+        return DetectionSplits(parts["train"], parts["val"], parts["val"], names, "val")
+    return DetectionSplits(parts["train"], parts["val"], parts["test"], names)
 
 
 def _tfds(name, image_size, counts, data_dir, download):
@@ -119,8 +169,8 @@ def _tfds(name, image_size, counts, data_dir, download):
 def load_detection(source="synthetic", image_size=128, num_train=4000, num_val=200, num_test=300, max_objects=4,
                    class_names=(), missing_labels="error", data_dir=None, download=False, seed=0):
     """DetectionSplits of `source`: synthetic digit scenes (`num_*` of each split, up to `max_objects` digits),
-    folder:<root> (root/train, root/val, root/test with YOLO labels and `class_names`), tfds:voc/2007 or
-    tfds:coco/2017 (`num_*` examples of each split, 0 for all)."""
+    folder:<root> (YOLO labels in train and val splits and optionally test, `split_folders`; `class_names`, or
+    those the folder declares), tfds:voc/2007 or tfds:coco/2017 (`num_*` examples of each split, 0 for all)."""
     src = parse_source(source, ("synthetic",), ("tfds", "folder"))
     counts = (num_train, num_val, num_test)
     if src.kind == "builtin":
@@ -131,11 +181,7 @@ def load_detection(source="synthetic", image_size=128, num_train=4000, num_val=2
         return DetectionSplits(*(split(n, offset) for n, offset in zip(counts, (0, 1, 2))), DIGIT_NAMES)
     if src.kind == "tfds":
         return _tfds(src.value, image_size, counts, data_dir, download)
-    if not class_names:
-        raise UserError("a folder source needs data.class_names=<name,name,...> (class 0 first)")
-    parts = [folder_split(Path(src.value) / part, len(class_names), image_size, missing_labels)
-             for part in ("train", "val", "test")]
-    return DetectionSplits(*parts, tuple(class_names))
+    return _folder(src.value, class_names, image_size, missing_labels)
 
 
 def padded(split, max_boxes):

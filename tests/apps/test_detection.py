@@ -1,3 +1,5 @@
+import contextlib
+import io
 import json
 
 import numpy as np
@@ -41,6 +43,19 @@ def test_evaluate_predict_and_anchors(cli, detection_run, tmp_path):
     report = json.loads((detection_run / "eval_test.json").read_text())
     assert report["images"] == 8 and set(report["per_class"]) == {str(d) for d in range(10)}
     assert (detection_run / "previews" / "pr_test.png").is_file() and "map50" in out
+    # the COCO JSON it writes loads in pycocotools and scores the same (the writers' own check: test_detection_convert)
+    pytest.importorskip("pycocotools")
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        truth = COCO(str(detection_run / "coco_test_ground_truth.json"))
+        scored = COCOeval(truth, truth.loadRes(str(detection_run / "coco_test_detections.json")), "bbox")
+        scored.evaluate()
+        scored.accumulate()
+        scored.summarize()
+    assert len(truth.getImgIds()) == 8
+    assert scored.stats[:2] == pytest.approx([report["map"], report["map50"]], abs=1e-3)
 
     images, _, _ = make_detection_scenes(2, 80, seed=4)
     folder = tmp_path / "photos"
@@ -54,6 +69,28 @@ def test_evaluate_predict_and_anchors(cli, detection_run, tmp_path):
 
     code, out, err = cli("detection", "anchors", "--config", "tiny", "k=3")
     assert code == 0 and "mean best IoU" in out and "model.anchors=[[" in out
+
+
+def test_evaluate_a_yolo_folder_without_a_test_split(cli, detection_run, tmp_path):
+    """Most YOLO datasets have train/ and val/ only: evaluate says it scores val, and its COCO JSON names the files
+    with their own sizes."""
+    for split, seed in (("train", 5), ("val", 6)):
+        images, boxes, classes = make_detection_scenes(3, 96, seed=seed)
+        (tmp_path / "ds" / split / "images").mkdir(parents=True)
+        (tmp_path / "ds" / split / "labels").mkdir()
+        for i, (image, b, c) in enumerate(zip(images, boxes, classes)):
+            Image.fromarray(image).save(tmp_path / "ds" / split / "images" / f"s{i}.png")
+            cxcywh = np.concatenate([(b[:, :2] + b[:, 2:]) / 2, b[:, 2:] - b[:, :2]], 1) / 96
+            (tmp_path / "ds" / split / "labels" / f"s{i}.txt").write_text(
+                "".join(f"{k} {' '.join(f'{v:.6f}' for v in row)}\n" for k, row in zip(c, cxcywh)))
+    (tmp_path / "ds" / "classes.txt").write_text("".join(f"{d}\n" for d in range(10)))
+    code, out, err = cli("detection", "evaluate", f"run={detection_run}", f"data.source=folder:{tmp_path / 'ds'}")
+    assert code == 0, err
+    assert "has no test split: evaluating on its val split" in out
+    assert json.loads((detection_run / "eval_val.json").read_text())["split"] == "val"
+    truth = json.loads((detection_run / "coco_val_ground_truth.json").read_text())
+    assert truth["images"][0] == {"id": 1, "file_name": "s0.png", "width": 96, "height": 96}
+    assert len(truth["annotations"]) == sum(len(b) for b in make_detection_scenes(3, 96, seed=6)[1])
 
 
 def test_export_runs_nms_in_every_format(cli, detection_run, tmp_path):

@@ -64,14 +64,15 @@ def test_folder_split_checks_every_file(tmp_path, capsys):
     (root / "labels" / "0.txt").write_text("1 0.5 0.5 0.5 0.5\n")
     (root / "labels" / "1.txt").write_text("")
     with pytest.raises(UserError, match="2.jpg has no label file"):
-        folder_split(root, 2, 32)
-    split = folder_split(root, 2, 32, missing_labels="background")
+        folder_split(root / "images", root / "labels", 2, 32)
+    split = folder_split(root / "images", root / "labels", 2, 32, missing_labels="background")
     assert "1 image(s)" in capsys.readouterr().out
     assert split.images.shape == (3, 32, 32, 3) and [len(b) for b in split.boxes] == [1, 0, 0]
+    assert split.files == ("0.jpg", "1.jpg", "2.jpg") and split.sizes.tolist() == [[50, 40]] * 3
     (root / "images" / "3.jpg").write_bytes(b"\xff\xd8 not really")
     (root / "labels" / "3.txt").write_text("")
     with pytest.raises(UserError, match="cannot read image .*3.jpg"):
-        folder_split(root, 2, 32, missing_labels="background")
+        folder_split(root / "images", root / "labels", 2, 32, missing_labels="background")
     with pytest.raises(UserError, match="data.class_names"):
         load_detection(**_small(source=f"folder:{tmp_path}"))
 

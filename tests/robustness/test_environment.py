@@ -148,3 +148,24 @@ def test_a_yaml_alias_bomb_is_refused_at_once(cli, tmp_path):
 def test_a_run_of_another_app_is_named_as_such(cli, trained, tmp_path):
     code, _, err = cli("face", "identify", f"run={trained('char_rnn')}", "image=x.png", "db=x.json")
     assert code == 2 and "belongs to the char_rnn app" in err
+
+
+def test_a_full_disk_during_detection_convert_writes_nothing(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(3):  # noise compresses badly: 3 x ~50 KB do not fit in 96 KB
+        Image.fromarray(rng.integers(0, 255, (128, 128, 3), dtype=np.uint8)).save(photos / f"{i}.png")
+    coco = {"images": [{"id": i, "file_name": f"{i}.png", "width": 128, "height": 128} for i in range(3)],
+            "annotations": [{"id": 1, "image_id": 0, "category_id": 1, "bbox": [5, 5, 50, 50]}],
+            "categories": [{"id": 1, "name": "thing"}]}
+    (photos / "coco.json").write_text(json.dumps(coco))
+    proc = _in_small_disk(tmp_path, f"{KS} detection convert src={photos / 'coco.json'} out=$DISK/yolo; echo CODE $?; "
+                                    f"echo LEFT; ls -A $DISK/yolo", size="96k")
+    assert "CODE 3" in proc.stdout, proc.stderr[-2000:]
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last == f"error: cannot write {tmp_path / 'disk' / 'yolo' / 'train'}: no space left on device", proc.stderr
+    assert proc.stdout.split("LEFT\n", 1)[1].strip() == ""  # no split, no folder half built, no classes.txt

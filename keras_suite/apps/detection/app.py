@@ -1,5 +1,6 @@
-"""YOLO object detection: train, evaluate (COCO mAP, PR curves), predict (boxes drawn on PNGs), export
-(NMS inside the SavedModel and the TFLite files), anchors (k-means on the training boxes)."""
+"""YOLO object detection: train, evaluate (COCO mAP, PR curves, COCO JSON of truth and detections), predict (boxes
+drawn on PNGs), export (NMS inside the SavedModel and the TFLite files), anchors (k-means on the training boxes),
+convert (COCO JSON or Pascal VOC to a YOLO folder, a YOLO split to COCO JSON)."""
 
 import dataclasses
 import re
@@ -12,6 +13,7 @@ import tensorflow as tf
 from keras_suite import export as exporting
 from keras_suite.apps.base import App, Headline, report_value
 from keras_suite.apps.detection.config import SPEC
+from keras_suite.apps.detection.convert import coco_dataset, coco_results, convert
 from keras_suite.config import arguments
 from keras_suite.data.detection import augmenter, detection_batches, load_detection
 from keras_suite.data.photos import export_photos
@@ -189,7 +191,11 @@ class DetectionApp(App):
         run = args["run"]
         model, grid = self.trained_model(run), make_grid(cfg)
         # one training scene: evaluation needs only its split (real sources ignore the counts)
-        split, names = getattr(load_data(cfg, num_train=1), split_name), cfg.data.class_names
+        splits, names = load_data(cfg, num_train=1), cfg.data.class_names
+        if split_name == "test" and splits.test_name != "test":
+            print(f"{cfg.data.source} has no test split: evaluating on its {splits.test_name} split")
+            split_name = splits.test_name
+        split = getattr(splits, split_name)
         dets = predictions(model, grid, split.images, cfg.detect, cfg.detect.eval_score_threshold,
                            cfg.train.batch_size)
         scores = evaluate_detections(dets, ground_truth(split, grid.image_size), len(names))
@@ -205,8 +211,22 @@ class DetectionApp(App):
         report = {"split": split_name, "images": len(split.images), **summary,
                   "per_class": {names[c]: r for c, r in scores["per_class"].items()}}
         out = write_json(run.report("eval", split_name), report)
-        print(f"wrote {out} and {picture}")
+        truth, found = self._coco_files(run, split, split_name, dets, grid.image_size, names)
+        print(f"wrote {out} and {picture}\nCOCO JSON (for pycocotools and other tools): ground truth {truth}, "
+              f"detections {found}")
         return report
+
+    @staticmethod
+    def _coco_files(run, split, split_name, dets, size, names):
+        """The split's ground truth and the detections as COCO JSON, in the pixels of the images as read."""
+        n = len(split.images)
+        files = split.files or tuple(f"{split_name}_{i:05d}.png" for i in range(n))
+        sizes = split.sizes if split.sizes is not None else [(size, size)] * n
+        truth = write_json(run.file(f"coco_{split_name}_ground_truth.json"),
+                           coco_dataset(files, sizes, split.boxes, split.classes, names))
+        found = write_json(run.file(f"coco_{split_name}_detections.json"),
+                           coco_results([(b / size, s, c) for b, s, c in dets], sizes))
+        return truth, found
 
     def predict(self, cfg, args):
         run = args["run"]
@@ -241,6 +261,20 @@ class DetectionApp(App):
         literal = [[round(float(w), 4), round(float(h), 4)] for w, h in anchors]
         print(f"model.anchors={literal}".replace(" ", ""))
         return {"anchors": literal, "mean_iou": mean_iou}
+
+    def convert(self, cfg, args):
+        """COCO JSON or Pascal VOC -> a split of a YOLO folder; a YOLO split -> COCO JSON (`overwrite=` is
+        export.overwrite's alias, as for export)."""
+        written, dataset = convert(args["src"], args["out"], args.get("split", "train"), args.get("images"),
+                                   _names(args.get("classes")), _flag(args, "crowd"), _flag(args, "difficult"),
+                                   cfg.export.overwrite, args.get("imageset"))
+        empty, boxes = sum(not r.boxes for r in dataset.records), sum(len(r.boxes) for r in dataset.records)
+        notes = "".join(f"; {count} {what}" for what, count in dataset.notes.items())
+        print(f"wrote {written}: {len(dataset.records)} images ({empty} without boxes), {boxes} boxes, "
+              f"{len(dataset.names)} classes{notes}")
+        if written.is_dir():
+            print(f"train on it: keras-suite detection train data.source=folder:{written.parent}")
+        return written
 
     def examples(self, cfg, run, folder):
         """Evaluate, then find the objects of a test scene written as a PNG into `folder`."""
@@ -287,6 +321,18 @@ class DetectionApp(App):
             "anchors": [list(a) for a in cfg.model.anchors], "strides": list(cfg.model.strides),
             "signature": "serve (also serving_default)"}
         return serving, metadata
+
+
+def _names(text):
+    """classes=a,b,c as a tuple of names."""
+    return tuple(n.strip() for n in str(text).split(",") if n.strip()) if text else ()
+
+
+def _flag(args, key):
+    value = str(args.get(key, "false")).lower()
+    if value not in ("true", "false", "yes", "no", "1", "0"):
+        raise UserError(f"{key} must be true or false, got '{value}'")
+    return value in ("true", "yes", "1")
 
 
 def _heads(model):

@@ -12,7 +12,8 @@ SCENE_BYTES_PER_PIXEL = 8  # uint8 scenes, their tf.data copy, and a float32 bat
 
 @dataclasses.dataclass
 class DataConfig:
-    source: str = "synthetic"  # synthetic | folder:<root with train/ val/ test/> | tfds:voc/2007 | tfds:coco/2017
+    # synthetic | folder:<YOLO root: train/ val/ and optionally test/> | tfds:voc/2007 | tfds:coco/2017
+    source: str = "synthetic"
     image_size: int = setting(128, ge=32, le=4096)
     max_pixels: int = setting(50_000_000, ge=1, le=1_000_000_000)  # larger input images are refused before decoding
     num_train: int = 4000  # synthetic scenes; for tfds, 0 takes the whole split
@@ -124,7 +125,15 @@ SPEC = AppSpec(
     "detection", "YOLO object detection (COCO mAP@0.5 and @[.5:.95]; boxes drawn on PNGs; NMS in the export)",
     DetectionConfig,
     commands={"train": TRAIN, "evaluate": EVALUATE, "predict": PREDICT, "export": EXPORT,
-              "anchors": Command("k-means (IoU distance) anchors from the training boxes", optional=("k",))},
+              "anchors": Command("k-means (IoU distance) anchors from the training boxes", optional=("k",)),
+              "convert": Command("COCO JSON or Pascal VOC -> a split of a YOLO folder (data.source=folder:<out>); a "
+                                 "YOLO split -> COCO JSON", ("src", "out"),
+                                 ("split", "images", "classes", "imageset", "crowd", "difficult", "overwrite"))},
     implementation="keras_suite.apps.detection.app:DetectionApp",
     aliases=EXPORT_ALIASES,
+    hints={"src": "<coco.json | VOC folder (Annotations/, JPEGImages/) | YOLO folder>",
+           "out": "<YOLO folder (its <split>/ is written) | file.json for a YOLO source>",
+           "split": "train|val|test (default train)", "images": "<the COCO file's image folder>",
+           "classes": "<name,name,...> (VOC, YOLO)", "imageset": "<VOC ImageSets/Main list, default the split>",
+           "crowd": "true|false (COCO crowd regions)", "difficult": "true|false (VOC difficult objects)"},
 )
