@@ -88,11 +88,11 @@ def test_coco_bad_records_are_all_reported_and_nothing_is_written(tmp_path, caps
     assert not (tmp_path / "yolo").exists()
     with pytest.raises(UserError, match="none of the 3 images .* pass images="):
         convert(_coco(tmp_path), tmp_path / "yolo", "train")  # the images are not beside the JSON
+    with pytest.raises(UserError, match="split must be train, val or test"):
+        convert(src, tmp_path / "yolo", "val2017", images=tmp_path / "photos")
     layout = tmp_path / "annotations" / "instances_photos.json"  # COCO's layout: photos/ beside annotations/
     _coco(tmp_path).rename(layout)
     assert convert(layout, tmp_path / "found", "train")[0] == tmp_path / "found" / "train"
-    with pytest.raises(UserError, match="split must be train, val or test"):
-        convert(src, tmp_path / "yolo", "val2017", images=tmp_path / "photos")
 
 
 def _voc(root):
