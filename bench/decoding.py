@@ -18,8 +18,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from keras_suite.apps.translation.base import load_vocab  # noqa: E402
-from keras_suite.apps.translation.config import DataConfig  # noqa: E402
+from keras_suite.apps.translation.base import default_level, load_vocab  # noqa: E402
 from keras_suite.apps.translation.translator import search  # noqa: E402
 from keras_suite.data.dates import date_pairs  # noqa: E402
 from keras_suite.data.tokenizer import END_ID, START_ID, Tokenizer  # noqa: E402
@@ -75,8 +74,8 @@ def main():
         source_tok = load_vocab(Run(args.run), "seq2seq")["source"]
     else:
         pairs = date_pairs(2000, seed=0)
-        source_tok = Tokenizer.from_texts([s for s, _ in pairs], DataConfig.level)
-        target_tok = Tokenizer.from_texts([t for _, t in pairs], DataConfig.level)
+        source_tok = Tokenizer.from_texts([s for s, _ in pairs], default_level("dates"))
+        target_tok = Tokenizer.from_texts([t for _, t in pairs], default_level("dates"))
         model = build_seq2seq(source_tok.size, target_tok.size)
     decoder = IncrementalSeq2Seq(model)
     source_ids = source_tok.encode(tf.constant(texts)).to_tensor().numpy()

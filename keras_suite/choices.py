@@ -15,6 +15,6 @@ SCENE_KINDS = ("shapes", "digits")
 STYLE_OPTIMIZERS = ("adam", "lbfgs")
 STYLE_CONTENT = ("astronaut", "chelsea", "coffee", "rocket", "china", "flower", "cat", "retina",
                  "immunohistochemistry")
-TOKEN_LEVELS = ("char", "word")
+TOKEN_LEVELS = ("char", "word", "subword")
 ATTENTION_SCORES = ("bahdanau", "luong")
 POSITIONAL_ENCODINGS = ("sinusoidal", "learned")

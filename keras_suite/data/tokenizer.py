@@ -1,7 +1,8 @@
-"""Text <-> token ids in the graph, at character or word level, with start/end/padding tokens.
+"""Text <-> token ids in the graph, at character, word or subword level, with start/end/padding tokens.
 
-Standardization, splitting and lookup are TensorFlow string ops and `keras.layers.StringLookup`,
-so training pipelines, evaluation and exported `translate` signatures tokenize identically.
+Standardization, splitting and lookup are TensorFlow string ops and `keras.layers.StringLookup`
+(subwords: `keras_suite.data.wordpiece`), so training pipelines, evaluation and exported `translate`
+signatures tokenize identically.
 """
 
 import collections
@@ -11,17 +12,20 @@ import keras
 import tensorflow as tf
 
 from keras_suite.choices import TOKEN_LEVELS as LEVELS
+from keras_suite.data.wordpiece import CONTINUE, learn_pieces, split_words
 
 PAD, UNK, START, END = "", "[UNK]", "[START]", "[END]"
 PAD_ID, UNK_ID, START_ID, END_ID = 0, 1, 2, 3
+SUBWORD_VOCAB = 2000  # pieces learned when no size is given
 
 
 class Tokenizer:
     """A vocabulary and the rules that turn text into its tokens.
 
     Ids: 0 padding, 1 unknown, 2 start, 3 end, then `tokens` in order. Word level lower-cases
-    (optionally), puts spaces around punctuation and symbols and splits on whitespace; character
-    level lower-cases (optionally) and collapses runs of whitespace to one space.
+    (optionally), puts spaces around punctuation and symbols and splits on whitespace; subword level
+    then splits each word into pieces (`wordpiece.split_word`: a word that no pieces cover is one
+    unknown token); character level lower-cases (optionally) and collapses runs of whitespace to one space.
     """
 
     def __init__(self, tokens, level="char", lowercase=True):
@@ -31,6 +35,7 @@ class Tokenizer:
         self.level = level
         self.lowercase = lowercase
         self.separator = "" if level == "char" else " "
+        self.longest = max((len(t.removeprefix(CONTINUE)) for t in self.tokens), default=1)  # subword pieces
         self._lookup = keras.layers.StringLookup(vocabulary=[START, END, *self.tokens], mask_token=PAD,
                                                  oov_token=UNK)
         self._inverse = keras.layers.StringLookup(vocabulary=[START, END, *self.tokens], mask_token=PAD,
@@ -38,12 +43,17 @@ class Tokenizer:
 
     @classmethod
     def from_texts(cls, texts, level="char", lowercase=True, max_tokens=None):
-        """The tokens of `texts`, most frequent first (ties alphabetical), at most `max_tokens` of them."""
+        """The tokens of `texts`, most frequent first (ties alphabetical), at most `max_tokens` of them; at subword
+        level, about `max_tokens` pieces (SUBWORD_VOCAB if None) learned from the words of `texts`."""
         probe = cls((), level, lowercase)
         counts = collections.Counter()
         for start in range(0, len(texts), 4096):
-            pieces = probe.split(tf.constant(texts[start:start + 4096])).flat_values.numpy()
+            batch = tf.constant(texts[start:start + 4096])
+            pieces = (probe.words(batch) if level == "subword" else probe.split(batch)).flat_values.numpy()
             counts.update(p.decode("utf-8") for p in pieces)
+        if level == "subword":
+            words = (word for word, count in sorted(counts.items()) for _ in range(count))
+            return cls(learn_pieces(words, max_tokens or SUBWORD_VOCAB), level, lowercase)
         ordered = sorted(counts, key=lambda t: (-counts[t], t))
         return cls(ordered[:max_tokens] if max_tokens else ordered, level, lowercase)
 
@@ -60,16 +70,24 @@ class Tokenizer:
     def standardize(self, text):
         if self.lowercase:
             text = tf.strings.lower(text, encoding="utf-8")
-        if self.level == "word":
+        if self.level != "char":
             text = tf.strings.regex_replace(text, r"([\pP\pS])", r" \1 ")
         return tf.strings.strip(tf.strings.regex_replace(text, r"\s+", " "))
 
+    def words(self, text):
+        """Ragged words of a batch of texts (after standardizing)."""
+        return tf.strings.split(self.standardize(text))
+
     def split(self, text):
         """Ragged string tokens of a batch of texts."""
-        text = self.standardize(text)
         if self.level == "char":
-            return tf.strings.unicode_split(text, "UTF-8")
-        return tf.strings.split(text)
+            return tf.strings.unicode_split(self.standardize(text), "UTF-8")
+        words = self.words(text)
+        if self.level == "word":
+            return words
+        pieces = split_words(words.flat_values, self._lookup, UNK_ID, self.longest, UNK)
+        return tf.RaggedTensor.from_nested_row_lengths(
+            pieces.flat_values, [words.row_lengths(), pieces.row_lengths()]).merge_dims(1, 2)
 
     def encode(self, text):
         """Ragged int32 ids of a batch of texts (no start/end tokens)."""
@@ -81,10 +99,17 @@ class Tokenizer:
         ended = tf.cumsum(tf.cast(tf.equal(ids, END_ID), tf.int32), axis=-1) > 0
         keep = tf.logical_not(ended) & tf.not_equal(ids, PAD_ID) & tf.not_equal(ids, START_ID)
         kept = tf.ragged.boolean_mask(ids, keep)
-        return tf.strings.reduce_join(self._inverse(kept), axis=-1, separator=self.separator)
+        text = tf.strings.reduce_join(self._inverse(kept), axis=-1, separator=self.separator)
+        if self.level == "subword":  # pieces that continue a word join it
+            text = tf.strings.regex_replace(tf.strings.regex_replace(text, " " + CONTINUE, ""), "^" + CONTINUE, "")
+        return text
 
     def unknown(self, text):
-        """The tokens of one text that are outside the vocabulary."""
+        """The tokens of one text that are outside the vocabulary (subword level: the words no pieces cover)."""
+        if self.level == "subword":
+            words = self.words(tf.constant([text])).flat_values
+            pieces = split_words(words, self._lookup, UNK_ID, self.longest, UNK).to_list()
+            return sorted({w.decode("utf-8") for w, p in zip(words.numpy(), pieces) if p == [UNK.encode()]})
         pieces = self.split(tf.constant([text])).flat_values.numpy()
         known = set(self.tokens)
         return sorted({p.decode("utf-8") for p in pieces} - known)

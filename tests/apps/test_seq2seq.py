@@ -137,3 +137,32 @@ def test_translate_a_file_of_lines(cli, s2s_run, tmp_path):
 
 def test_the_host_search_over_the_step_file_gives_the_n_best_of_the_search_inside_the_model(cli, s2s_run, tmp_path):
     assert_step_search_matches(cli, "seq2seq", s2s_run, tmp_path)
+
+
+@pytest.mark.parametrize("app", ["seq2seq", "transformer"])
+def test_sentences_train_at_subword_level_by_default(cli, tmp_path, app):
+    """A TSV of sentences gets a subword vocabulary (the embedded tasks keep characters); a word that training never
+    saw is written in pieces, and the SavedModel's `translate` (text in, tokenization in the graph) answers as the
+    CLI does."""
+    from num2words import num2words
+
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("".join(f"{num2words(n, lang='de')}\t{n}\n" for n in range(0, 3000, 7)), encoding="utf-8")
+    code, out, err = cli(app, "train", "--config", "tiny", f"source=tsv:{pairs}", f"train.runs_dir={tmp_path}",
+                         "train.run_name=sw", "data.subword_vocab=300")
+    assert code == 0, err
+    assert "source subwords" in out
+    run = tmp_path / app / "sw"
+    vocab = json.loads((run / "vocab.json").read_text())
+    assert vocab["source"]["level"] == vocab["target"]["level"] == "subword"
+    assert "level: subword" in (run / "config.yaml").read_text()  # resolved and saved with the run
+    assert any(t.startswith("##") for t in vocab["source"]["tokens"])
+    unseen = "neuntausendneunhundertneunundneunzig"  # 9999: above every number in training
+    code, printed, err = cli(app, "translate", f"run={run}", f"text={unseen}", "beam=2")
+    assert code == 0, err
+    code, _, err = cli(app, "export", f"run={run}", f"export.out_dir={tmp_path / 'out'}", "formats=saved_model",
+                       "beam=2")
+    assert code == 0, err
+    loaded = tf.saved_model.load(str(tmp_path / "out" / app / "sw" / "saved_model"))
+    result = loaded.signatures["translate"](text=tf.constant([unseen]))
+    assert result["nbest"].numpy()[0, 0].decode() == printed.splitlines()[-1].split("\t")[0]

@@ -1,6 +1,7 @@
 import collections
 import datetime
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -9,6 +10,7 @@ from keras_suite.data.dates import date_pairs
 from keras_suite.data.numbers import number_pairs
 from keras_suite.data.pairs import encode_pairs, load_pairs, pair_dataset, read_tsv
 from keras_suite.data.tokenizer import END_ID, START_ID, UNK_ID, Tokenizer
+from keras_suite.data.wordpiece import learn_pieces, split_word, split_words
 from keras_suite.errors import UserError
 
 
@@ -61,6 +63,46 @@ def test_word_tokenizer_splits_punctuation():
     ids = tok.encode(tf.constant(["hello world"]))
     assert tok.decode(ids.to_tensor()).numpy()[0] == b"hello world"
     assert tok.unknown("hello mars") == ["mars"]
+
+
+def _german_numbers():
+    from num2words import num2words
+
+    return [num2words(n, lang="de") for n in range(0, 5000, 3)]
+
+
+def test_wordpieces_in_the_graph_are_the_python_reference():
+    """split_words (TensorFlow string ops, in a tf.function) gives split_word's pieces for every word: seen ones,
+    unseen compounds, characters no piece has, over-long words."""
+    pieces = learn_pieces(_german_numbers(), 300)
+    assert {"a", "##a", "ü", "##ü"} <= set(pieces) and len(pieces) > 200
+    lookup = keras.layers.StringLookup(vocabulary=pieces, mask_token="", oov_token="[UNK]")
+    longest = max(len(p.removeprefix("##")) for p in pieces)
+    words = ["achthundertzwei", "neunundneunzigtausendneunhundertneunundneunzig", "zwei", "x", "qé€", "a" * 101,
+             "z" * 100, "dreitausend", "ß"]
+    split = tf.function(lambda w: split_words(w, lookup, UNK_ID, longest, "[UNK]"))
+    got = [[p.decode() for p in row] for row in split(tf.constant(words)).to_list()]
+    assert got == [split_word(w, set(pieces), "[UNK]") for w in words]
+    assert got[4] == got[5] == ["[UNK]"] and len(got[6]) == 100 and "".join(got[1]).replace("##", "") == words[1]
+    assert split(tf.constant([], tf.string)).to_list() == []
+
+
+def test_subword_tokenizer_covers_words_it_never_saw():
+    texts = [f"{w} euro!" for w in _german_numbers()]
+    tok = Tokenizer.from_texts(texts, level="subword", max_tokens=300)
+    word = Tokenizer.from_texts(texts, level="word")
+    unseen = "neuntausendsiebenhundertdreiundachtzig Euro!"  # above every number in training
+    assert word.unknown(unseen) == ["neuntausendsiebenhundertdreiundachtzig"]
+    assert tok.unknown(unseen) == [] and UNK_ID not in tok.encode(tf.constant([unseen])).to_list()[0]
+    ids = tok.encode(tf.constant([unseen, "zwei"]))
+    assert len(ids.to_list()[0]) > 3  # pieces, not a word
+    assert [t.decode() for t in tok.decode(ids.to_tensor()).numpy()] == ["neuntausendsiebenhundertdreiundachtzig euro !",
+                                                                        "zwei"]
+    assert tok.unknown("zwei €uro") == ["€"]  # a symbol is a word of its own, and no piece covers it
+    again = Tokenizer.from_json(tok.to_json())
+    assert again.level == "subword" and again.encode(tf.constant([unseen])).to_list() == ids.to_list()[:1]
+    dataset = tf.data.Dataset.from_tensor_slices([unseen, "zwei"]).batch(2).map(tok.encode)
+    assert next(iter(dataset)).to_list() == ids.to_list()  # the same inside a tf.data graph
 
 
 def test_tsv_reader_names_bad_lines(tmp_path):

@@ -24,8 +24,9 @@ from keras_suite.apps.translation.report import analyze_errors, compare_searches
 from keras_suite.apps.translation.translator import Translator, search
 from keras_suite.config import arguments
 from keras_suite.console import progress_verbosity
-from keras_suite.data.pairs import encode_pairs, load_pairs, pair_dataset
+from keras_suite.data.pairs import EMBEDDED, encode_pairs, load_pairs, pair_dataset
 from keras_suite.data.tokenizer import END, END_ID, PAD_ID, START, START_ID, UNK, UNK_ID, Tokenizer
+from keras_suite.data.wordpiece import CONTINUE
 from keras_suite.decoding.host_beam import StepModelSearch
 from keras_suite.errors import UserError
 from keras_suite.export import litert_metadata as litert
@@ -46,6 +47,11 @@ def load_vocab(run, app):
     return {"source": Tokenizer.from_json(json.dumps(data["source"])),
             "target": Tokenizer.from_json(json.dumps(data["target"])),
             "longest_source": data["longest_source"], "longest_target": data["longest_target"]}
+
+
+def default_level(source):
+    """What data.level None means: char for the embedded tasks, subword for sentences (tsv:, tfds:)."""
+    return "char" if str(source).strip() in EMBEDDED else "subword"
 
 
 def load_data(cfg):
@@ -88,9 +94,11 @@ class TranslationApp(App):
             vocab = load_vocab(run, self.name)
             source_tok, target_tok = vocab["source"], vocab["target"]
         else:
-            source_tok = Tokenizer.from_texts([s for s, _ in train_pairs], d.level, d.lowercase, d.max_vocab)
-            target_tok = Tokenizer.from_texts([t for _, t in train_pairs], d.target_level or d.level, d.lowercase,
-                                              d.max_vocab)
+            d.level = d.level or default_level(d.source)  # saved with the run
+            source_tok, target_tok = (
+                Tokenizer.from_texts(texts, level, d.lowercase, d.subword_vocab if level == "subword" else d.max_vocab)
+                for texts, level in (([s for s, _ in train_pairs], d.level),
+                                     ([t for _, t in train_pairs], d.target_level or d.level)))
         train_src, train_tgt, dropped = _keep_fitting(*encode_pairs(train_pairs, source_tok, target_tok), d)
         if int(train_src.nrows()) == 0:
             raise UserError(f"no training pair fits data.max_source_length={d.max_source_length} and "
@@ -348,8 +356,12 @@ def _litert(name, source_length, beam, max_length, source_tok, target_tok):
     """The metadata inside the .tflite files: source ids in, the n-best target ids and their scores out, with both
     vocabularies and the tokenization rules (it stays outside the file)."""
     def rules(tok):
-        return (f"{tok.level} level{', lower-cased' if tok.lowercase else ''}"
-                f"{', punctuation split off, split on spaces' if tok.level == 'word' else ', spaces collapsed'}")
+        words = ", punctuation split off, split on spaces"
+        return (f"{tok.level} level{', lower-cased' if tok.lowercase else ''}" + {
+            "char": ", spaces collapsed", "word": words,
+            "subword": f"{words}, then each word into the vocabulary's pieces greedily, longest first from its start "
+                       f"(WordPiece; a piece inside a word is written {CONTINUE}piece; a word no pieces cover is one "
+                       "unknown id: keras_suite.data.wordpiece.split_word)"}[tok.level])
 
     def vocabulary(tok):
         return litert.vocabulary_file(["[PAD]", UNK, START, END, *tok.tokens])

@@ -16,10 +16,12 @@ DECODE_MARGIN = 8
 @dataclasses.dataclass
 class DataConfig:
     source: str = "dates"
-    level: str = setting("char", choices=TOKEN_LEVELS)
+    # None: char for the embedded tasks (dates, numbers), subword for tsv: and tfds: sentences
+    level: str | None = setting(None, choices=TOKEN_LEVELS)
     target_level: str | None = setting(None, choices=TOKEN_LEVELS)  # None: the same as level
     lowercase: bool = True
-    max_vocab: int | None = setting(None, ge=1, le=10_000_000)
+    max_vocab: int | None = setting(None, ge=1, le=10_000_000)  # char and word level: the most frequent tokens
+    subword_vocab: int = setting(2000, ge=8, le=1_000_000)  # subword level: about this many pieces are learned
     train_examples: int = 20000  # the embedded tasks (dates, numbers)
     val_examples: int = 1000
     test_examples: int = 1000

@@ -59,8 +59,9 @@ class Translator:
                 raise UserError("the text to translate is empty")
             unknown = self.source_tok.unknown(text) if strict else []
             if unknown:
-                raise UserError(f"text has {self.source_tok.level}s outside the vocabulary: "
-                                f"{' '.join(repr(t) for t in unknown[:10])}")
+                what = ("words that no subword of the vocabulary covers" if self.source_tok.level == "subword"
+                        else f"{self.source_tok.level}s outside the vocabulary")
+                raise UserError(f"text has {what}: {' '.join(repr(t) for t in unknown[:10])}")
             if lengths[i] > self.max_source_length:
                 if self.overlong == "error":
                     raise UserError(f"text {i + 1} has {lengths[i]} {self.source_tok.level}s, more than "
