@@ -93,8 +93,8 @@ def main():
                 unseen = f"{r['unseen'][2]:.3f} ({r['unseen'][0]} of {r['unseen'][1]} test sentences)"
             print(f"| {task} | {level} | {r['vocab'][0]} / {r['vocab'][1]} | {r['longest'][0]} / {r['longest'][1]} | "
                   f"{r['train_s']:.0f} | {r['bleu_greedy']:.2f} | {r['exact_match_greedy']:.3f} | "
-                  f"{r['exact_match_beam']:.3f} | {r['ms_per_sentence_greedy']:.1f} | {r['ms_per_sentence_beam']:.1f} | "
-                  f"{unseen} |", flush=True)
+                  f"{r['exact_match_beam']:.3f} | {r['ms_per_sentence_greedy']:.1f} | "
+                  f"{r['ms_per_sentence_beam']:.1f} | {unseen} |", flush=True)
     return 0
 
 
