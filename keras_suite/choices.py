@@ -11,6 +11,7 @@ YOLO_BACKBONES = ("csp", "mobilenet")
 EMBEDDING_BACKBONES = ("mobilenet", "inception_resnet")
 BOX_LOSSES = ("ciou", "giou")
 TRIPLET_MINING = ("batch_all", "batch_hard", "semi_hard")
+FACE_DETECT = ("auto", "cascade", "none")
 SCENE_KINDS = ("shapes", "digits")
 STYLE_OPTIMIZERS = ("adam", "lbfgs")
 STYLE_CONTENT = ("astronaut", "chelsea", "coffee", "rocket", "china", "flower", "cat", "retina",

@@ -64,8 +64,13 @@ def _by_identity(items, val_fraction, test_fraction, seed):
     return FaceSplits(*(split(p) for p in parts))
 
 
-def folder_items(root, image_size, crop=1.0, max_pixels=None):
-    """(identity, uint8 face) for every image of `root/<identity>/`; any unreadable image is an error naming it."""
+def _unchanged(image):
+    return image
+
+
+def folder_items(root, image_size, crop=1.0, max_pixels=None, align=_unchanged):
+    """(identity, uint8 face) for every image of `root/<identity>/` (`align`ed first: image -> face); any unreadable
+    image is an error naming it."""
     root = Path(root)
     if not root.is_dir():
         raise UserError(f"face folder not found: {root}")
@@ -77,17 +82,17 @@ def folder_items(root, image_size, crop=1.0, max_pixels=None):
         paths = image_files(folder)
         if not paths:
             raise UserError(f"identity folder {folder} has no images (*.jpg, *.png)")
-        items += [(folder.name, _to_uint8(read_rgb(p, max_pixels), image_size, crop)) for p in paths]
+        items += [(folder.name, _to_uint8(align(read_rgb(p, max_pixels)), image_size, crop)) for p in paths]
     return items
 
 
-def _tfds(name, image_size, crop, data_dir, download):
+def _tfds(name, image_size, crop, data_dir, download, align):
     import tensorflow_datasets as tfds
 
     if name != "lfw":
         raise UserError(f"tfds source '{name}' has no face mapping; use tfds:lfw")
     ds = tfds.load("lfw", split="train", data_dir=data_dir, download=download)
-    return [(example["label"].decode("utf-8"), _to_uint8(example["image"], image_size, crop))
+    return [(example["label"].decode("utf-8"), _to_uint8(align(example["image"]), image_size, crop))
             for example in tfds.as_numpy(ds)]
 
 
@@ -105,20 +110,21 @@ def drop_small_identities(split, min_images):
 
 def load_faces(source="synthetic", image_size=48, crop=1.0, identities=300, val_identities=50, test_identities=100,
                images_per_identity=12, val_fraction=0.1, test_fraction=0.2, min_images=0, max_pixels=None,
-               data_dir=None, download=False, seed=0):
+               data_dir=None, download=False, seed=0, align=_unchanged):
     """FaceSplits of `source`: synthetic (`identities`, `val_identities`, `test_identities` of
     `images_per_identity` each), tfds:lfw or folder:<root> (identities split by `val_fraction`, `test_fraction`).
-    Faces are the central `crop` of each image resized to `image_size`; with `min_images`, training identities
+    Faces are the central `crop` of each image resized to `image_size`; photos (not the synthetic faces) go through
+    `align` first (a function image -> face image: detection and cropping); with `min_images`, training identities
     with fewer images are dropped."""
     src = parse_source(source, ("synthetic",), ("tfds", "folder"))
     if src.kind == "builtin":
         splits = _synthetic((identities, val_identities, test_identities), images_per_identity, image_size, seed)
     elif src.kind == "tfds":
-        splits = _by_identity(_tfds(src.value, image_size, crop, data_dir, download), val_fraction, test_fraction,
-                              seed)
+        splits = _by_identity(_tfds(src.value, image_size, crop, data_dir, download, align), val_fraction,
+                              test_fraction, seed)
     else:
-        splits = _by_identity(folder_items(src.value, image_size, crop, max_pixels), val_fraction, test_fraction,
-                              seed)
+        splits = _by_identity(folder_items(src.value, image_size, crop, max_pixels, align), val_fraction,
+                              test_fraction, seed)
     if min_images > 0:
         train, dropped = drop_small_identities(splits.train, min_images)
         if dropped:

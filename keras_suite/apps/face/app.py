@@ -1,5 +1,6 @@
 """Face verification with a triplet-loss embedding: train, evaluate (LFW-style 10-fold pairs, ROC),
-verify, enroll, identify (an atomic enrollment database) and export (uint8 crops -> embedding)."""
+verify, enroll, identify (an atomic enrollment database) and export (uint8 crops -> embedding). Photos go
+through face detection first (`data.detect`, `keras_suite.apps.face.detect`) for runs trained on photos."""
 
 import dataclasses
 import itertools
@@ -14,6 +15,7 @@ from keras_suite import export as exporting
 from keras_suite.apps.base import App, Headline, report_value
 from keras_suite.apps.face.config import SPEC
 from keras_suite.apps.face.database import FaceDatabase, model_fingerprint
+from keras_suite.apps.face.detect import FaceFinder, crop_face, detecting
 from keras_suite.config import arguments
 from keras_suite.data.face_pairs import verification_pairs
 from keras_suite.data.face_splits import drop_small_identities, load_faces, prepare_faces
@@ -29,6 +31,7 @@ from keras_suite.metrics.triplet_statistic import STATISTICS
 from keras_suite.models.embedding import build_embedding
 from keras_suite.training.trainer import fit
 from keras_suite.visuals.images import input_images, read_rgb, write_png
+from keras_suite.visuals.overlay import draw_boxes
 from keras_suite.visuals.plots import verification_figure
 from keras_suite.visuals.projector import write_projector
 
@@ -41,9 +44,32 @@ def build(cfg):
     return model, triplet, [TripletStatistic(s, cfg.loss.margin) for s in STATISTICS]
 
 
+def finder(cfg):
+    """The face detector `data.detect` asks for, or None (images are face crops already)."""
+    d = cfg.data
+    return FaceFinder(d.min_face, neighbours=d.detect_neighbours) if detecting(d.detect, d.source) else None
+
+
 def load_data(cfg, **counts):
-    """The face splits of `data.source`; `counts` (identities=...) replace the configured synthetic sizes."""
-    return load_faces(**arguments(cfg.data, load_faces, **counts))
+    """The face splits of `data.source`; `counts` (identities=...) replace the configured synthetic sizes. Photos
+    are cropped to their largest face when detecting (a photo without one is used whole, and counted)."""
+    found = finder(cfg)
+    if found is None:
+        return load_faces(**arguments(cfg.data, load_faces, **counts))
+    missed = []
+
+    def align(image):
+        faces = found.find(np.asarray(image))
+        if not faces:
+            missed.append(1)
+            return image
+        return crop_face(np.asarray(image), faces[0], cfg.data.margin)
+
+    splits = load_faces(**arguments(cfg.data, load_faces, align=align, **counts))
+    total = sum(len(s.labels) for s in splits)
+    print(f"data: faces found and cropped (margin {cfg.data.margin:g}) in {total - len(missed):,} of {total:,} photos; "
+          f"the others are used whole")
+    return splits
 
 
 def embed(model, images, batch_size=256):
@@ -93,14 +119,41 @@ class VerificationMonitor(keras.callbacks.Callback):
         self.writer.flush()
 
 
+def _photo(path, cfg):
+    image = read_rgb(path, cfg.data.max_pixels)
+    if image.size == 0 or image.min() == image.max():
+        raise UserError(f"image {path} has no content (every pixel is the same colour)")
+    return image
+
+
+def _faces_in(path, image, found, cfg):
+    """The faces `found` finds in the photo, largest first ([None]: the photo is the face); none is an error."""
+    if found is None:
+        return [None]
+    faces = found.find(image)
+    if not faces:
+        raise UserError(f"no face found in {path} (frontal faces of {cfg.data.min_face} px and more, searched at "
+                        f"640 px at most; data.detect=none takes the image as a face crop)")
+    return faces
+
+
+def _prepared(image, face, cfg):
+    """A face (or the whole image for None) at the model's size, float32."""
+    crop = image if face is None else crop_face(image, face, cfg.data.margin)
+    return prepare_faces(crop[None], cfg.data.image_size, cfg.data.crop).numpy()[0]
+
+
 def _read_faces(paths, cfg):
-    """Face crops at the model's size (float32) from image files; a blank image is refused."""
-    faces = []
+    """The largest face of each photo (the photo itself without detection) at the model's size (float32); a blank
+    image, or a photo without a face when detecting, is refused."""
+    found, faces = finder(cfg), []
     for path in paths:
-        image = read_rgb(path, cfg.data.max_pixels)
-        if image.size == 0 or image.min() == image.max():
-            raise UserError(f"image {path} has no content (every pixel is the same colour)")
-        faces.append(prepare_faces(image[None], cfg.data.image_size, cfg.data.crop).numpy()[0])
+        image = _photo(path, cfg)
+        found_faces = _faces_in(path, image, found, cfg)
+        if len(found_faces) > 1:
+            f = found_faces[0]
+            print(f"{path}: {len(found_faces)} faces found; using the largest ({f.w}x{f.h} at {f.x},{f.y})")
+        faces.append(_prepared(image, found_faces[0], cfg))
     return np.stack(faces)
 
 
@@ -243,18 +296,34 @@ class FaceApp(App):
         return db.path
 
     def identify(self, cfg, args):
-        run = args["run"]
-        faces = _read_faces([args["image"]], cfg)
+        """Each face of the photo (the photo itself without detection): the nearest enrolled person, or unknown;
+        with detection, one JSON line per face and the photo with boxes and names drawn."""
+        run, path = args["run"], Path(args["image"])
+        image, found = _photo(path, cfg), finder(cfg)
+        faces = _faces_in(path, image, found, cfg)
         saved = self.calibration(run)
         model, db = self._db(run, args["db"])
-        emb = embed(model, faces)[0]
-        ranked = db.nearest(emb)
-        best, d = ranked[0]
-        answer = best if d <= saved["threshold"] else "unknown"
-        print(f"{args['image']}: {answer} (nearest '{best}' at distance {d:.4f}, threshold {saved['threshold']:.4f})")
-        for name, dist in ranked[:3]:
-            print(f"  {name:<24}{dist:.4f}")
-        return {"identity": answer, "nearest": best, "distance": d}
+        embeddings = embed(model, np.stack([_prepared(image, face, cfg) for face in faces]))
+        results = []
+        for face, emb in zip(faces, embeddings):
+            ranked = db.nearest(emb)
+            best, d = ranked[0]
+            answer = best if d <= saved["threshold"] else "unknown"
+            results.append({"identity": answer, "nearest": best, "distance": round(float(d), 4)})
+            if face is None:
+                print(f"{path}: {answer} (nearest '{best}' at distance {d:.4f}, threshold {saved['threshold']:.4f})")
+                for name, dist in ranked[:3]:
+                    print(f"  {name:<24}{dist:.4f}")
+            else:
+                results[-1] = {"image": str(path), "box": [face.x, face.y, face.w, face.h], **results[-1]}
+                print(json.dumps(results[-1], ensure_ascii=False))
+        if found is not None:
+            labels = [f"{r['identity']} d={r['distance']:.2f}" for r in results]
+            out = Path(args.get("out") or run.predictions)
+            picture = write_png(out / f"{path.stem}_faces.png",
+                                draw_boxes(image, [f.xyxy for f in faces], range(len(faces)), labels))
+            print(f"{len(faces)} face(s): {picture} (threshold {saved['threshold']:.4f})")
+        return results[0] if found is None else results
 
     def examples(self, cfg, run, folder):
         """Evaluate, then verify two photos of one test identity written as PNGs into `folder`."""

@@ -3,7 +3,7 @@
 import dataclasses
 
 from keras_suite.apps.spec import EVALUATE, EXPORT, EXPORT_ALIASES, TRAIN, AppSpec, Command
-from keras_suite.choices import EMBEDDING_BACKBONES, TRIPLET_MINING
+from keras_suite.choices import EMBEDDING_BACKBONES, FACE_DETECT, TRIPLET_MINING
 from keras_suite.config import ImageExportConfig, TrainConfig, check_memory, setting
 from keras_suite.errors import UserError
 
@@ -15,6 +15,11 @@ class DataConfig:
     source: str = "synthetic"  # synthetic | tfds:lfw | folder:<root>/<identity>/*.jpg
     image_size: int = setting(48, ge=8, le=1024)
     crop: float = setting(1.0, gt=0, le=1)  # central square crop (fraction of the shorter side) before resizing
+    # find faces in photos first: auto (for runs trained on photos, not on the drawn faces), cascade, none (crops in)
+    detect: str = setting("auto", choices=FACE_DETECT)
+    margin: float = setting(0.2, ge=0, le=2)  # added on every side of a found face, as a fraction of its side
+    min_face: int = setting(40, ge=24, le=4096)  # smallest face searched, in pixels of the photo scaled to 640 at most
+    detect_neighbours: int = setting(10, ge=1, le=100)  # window hits a face needs: more, fewer false faces and faces
     identities: int = setting(300, ge=2)  # synthetic: training identities (val and test identities are others)
     val_identities: int = setting(50, ge=2)
     test_identities: int = setting(100, ge=2)
@@ -103,8 +108,8 @@ SPEC = AppSpec(
               "verify": Command("are the faces of two photos the same person? (distance, P(same person))",
                                 ("run", "a", "b")),
               "enroll": Command("add a person's photos to an enrollment database", ("run", "identity", "images", "db")),
-              "identify": Command("the enrolled person nearest to the face of a photo, or unknown",
-                                  ("run", "image", "db")),
+              "identify": Command("the enrolled person nearest to each face of a photo, or unknown (a PNG with "
+                                  "boxes and names when faces are found)", ("run", "image", "db"), ("out",)),
               "export": EXPORT},
     implementation="keras_suite.apps.face.app:FaceApp",
     aliases=EXPORT_ALIASES,
