@@ -101,3 +101,8 @@ def test_training_on_photos_crops_their_faces(cli, tmp_path):
     assert code == 0, err
     found = re.search(r"faces found and cropped \(margin 0.2\) in (\d+) of 37 photos", out)
     assert found and 27 <= int(found.group(1)) <= 36, out  # the coffee photo has none; the cascade misses a few
+    (run,) = list((tmp_path / "runs" / "face").iterdir())
+    code, _, err = cli("face", "export", f"run={run}", f"export.out_dir={tmp_path / 'out'}", "formats=saved_model")
+    assert code == 0, err
+    meta = json.loads((tmp_path / "out" / "face" / run.name / "metadata.json").read_text())
+    assert meta["face_detection"]["crop"].startswith("the square around the face box, 0.2 x its side")

@@ -383,6 +383,14 @@ class FaceApp(App):
             "verification": {"distance": saved["distance"], "threshold": saved["threshold"], "platt": saved["platt"],
                              "same_person": "distance <= threshold"},
             "signature": "serve (also serving_default)"}
+        if detecting(d.detect, d.source):  # trained on crops of faces found in photos: a phone app does the same
+            metadata["face_detection"] = {
+                "detector": "LBP frontal-face cascade (scikit-image's lbpcascade_frontalface_opencv.xml; on a phone, "
+                            "any face detector: MediaPipe's or Android's FaceDetector)",
+                "crop": f"the square around the face box, {d.margin} x its side added on every side (edge pixels "
+                        "repeat beyond the photo), then the input above",
+                "min_face_pixels": d.min_face, "search_side": 640, "neighbours": d.detect_neighbours,
+                "python": "keras_suite.apps.face.detect.FaceFinder(...).find(photo), crop_face(photo, face, margin)"}
         return serving, metadata
 
 
