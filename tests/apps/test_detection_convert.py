@@ -231,3 +231,16 @@ def test_coco_json_of_truth_and_detections_scores_as_ours_in_pycocotools():
         scored.summarize()
     assert ours["map50"] > 0.3
     assert scored.stats[:2] == pytest.approx([ours["map"], ours["map50"]], abs=1e-4)
+
+
+def test_hostile_coco_values_are_bad_records_not_crashes(tmp_path, capsys):
+    src = _coco(tmp_path, annotations=[
+        {"id": 1, "image_id": [1], "category_id": 7, "bbox": [1, 1, 5, 5]},
+        {"id": 2, "image_id": 1, "category_id": {"x": 1}, "bbox": [1, 1, 5, 5]},
+        {"id": 3, "image_id": 1, "category_id": 7, "bbox": [1, 1, 1e400, 5]},
+        {"id": 4, "image_id": 1, "category_id": 7, "bbox": [True, 1, 5, 5]},
+        "not an object"],
+        images=[{"id": 1, "file_name": "a.jpg"}, {"id": [2], "file_name": "b.jpg"}, {"id": 3, "file_name": ["c"]}])
+    with pytest.raises(UserError, match="7 bad record"):
+        convert(src, tmp_path / "yolo", "train", images=tmp_path / "photos")
+    assert "image id [2]: an image needs an integer id" in capsys.readouterr().err

@@ -97,6 +97,10 @@ def _number(text):
     return value if math.isfinite(value) else None
 
 
+def _is_id(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def read_coco(path, image_dir=None, crowd=False):
     """A COCO detection JSON (`images`, `annotations` with `bbox` x y w h in pixels, `categories`): classes in the
     order of their ids, images found in `image_dir` (default: beside the file, or in COCO's layout) by their
@@ -121,7 +125,7 @@ def read_coco(path, image_dir=None, crowd=False):
     problems, notes = [], {}
     categories = {}
     for c in data["categories"]:
-        if not isinstance(c, dict) or not isinstance(c.get("id"), int) or not str(c.get("name", "")).strip():
+        if not isinstance(c, dict) or not _is_id(c.get("id")) or not str(c.get("name", "")).strip():
             problems.append(f"{path}: category {json.dumps(c)[:80]} needs an integer id and a name")
         elif c["id"] in categories:
             problems.append(f"{path}: category id {c['id']} appears twice")
@@ -131,9 +135,9 @@ def read_coco(path, image_dir=None, crowd=False):
     records = {}
     for image in data["images"]:
         image = image if isinstance(image, dict) else {}
-        where = f"{path}: image id {image.get('id')}"
+        where = f"{path}: image id {json.dumps(image.get('id'))[:40]}"
         name = image.get("file_name")
-        if not isinstance(image.get("id"), int) or not isinstance(name, str) or not name:
+        if not _is_id(image.get("id")) or not isinstance(name, str) or not name:
             problems.append(f"{where}: an image needs an integer id and a file_name")
             continue
         if image["id"] in records:
@@ -147,12 +151,16 @@ def read_coco(path, image_dir=None, crowd=False):
     missing = sum(" not found" in p for p in problems)
     if data["images"] and missing == len(data["images"]):
         raise UserError(f"none of the {missing} images {path} lists is in {image_dir}; pass images=<their folder>")
+    listed = {image.get("id") for image in data["images"] if isinstance(image, dict) and _is_id(image.get("id"))}
     for ann in data["annotations"]:
         ann = ann if isinstance(ann, dict) else {}
-        where = f"{path}: annotation id {ann.get('id')}"
+        where = f"{path}: annotation id {json.dumps(ann.get('id'))[:40]}"
+        if not (_is_id(ann.get("image_id")) and _is_id(ann.get("category_id"))):
+            problems.append(f"{where}: image_id and category_id must be integers")
+            continue
         record, cls = records.get(ann.get("image_id")), index.get(ann.get("category_id"))
         if record is None:
-            if not any(i.get("id") == ann.get("image_id") for i in data["images"] if isinstance(i, dict)):
+            if ann.get("image_id") not in listed:
                 problems.append(f"{where}: image id {ann.get('image_id')} is not among the file's images")
             continue  # else its image is already reported
         if cls is None:
