@@ -27,8 +27,9 @@ ASTRONAUT_FACE = (170, 55, 120, 120)  # x, y, w, h drawn by hand around her face
 
 
 def rgb(image):
+    """A writable RGB uint8 copy."""
     image = np.asarray(image)
-    return np.stack([image] * 3, -1) if image.ndim == 2 else image[..., :3]
+    return (np.stack([image] * 3, -1) if image.ndim == 2 else image[..., :3]).copy()
 
 
 def lfw_photo(crop, scale=4):
@@ -50,7 +51,7 @@ def group_scenes(count, seed=0):
     faces = skimage.data.lfw_subset()[:100]
     scenes = []
     for i in range(count):
-        photo = rgb(getattr(skimage.data, BACKGROUNDS[i % len(BACKGROUNDS)])()).copy()
+        photo = rgb(getattr(skimage.data, BACKGROUNDS[i % len(BACKGROUNDS)])())
         if min(photo.shape[:2]) < 400:
             photo = rgb(Image.fromarray(photo).resize((photo.shape[1] * 2, photo.shape[0] * 2)))
         boxes = []
