@@ -4,7 +4,11 @@ its edge pixels, as a face sits in a photo, and upscaled 4x), its sample photos 
 none), and group scenes composed from them (2-4 LFW faces pasted on a real photo). Recall, false faces and ms per
 photo for each `data.detect_neighbours`.
 
-Run: python bench/face_detect.py [--neighbours 4,6,8,10,12] [--scenes 30]
+With `--detection-run`, the same photos through a detector the detection app trained on its embedded drawn faces
+(`keras-suite detection train data.source=faces`), the other way to find faces without a download.
+
+Run: python bench/face_detect.py [--neighbours 4,6,8,10,12] [--scenes 30] [--detection-run runs/detection/<run>]
+     [--detection-scores 0.25,0.5,0.8]
 """
 
 import argparse
@@ -18,7 +22,7 @@ from PIL import Image
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from keras_suite.apps.face.detect import FaceFinder  # noqa: E402
+from keras_suite.apps.face.detect import Face, FaceFinder  # noqa: E402
 
 NO_FACE = ("chelsea", "cat", "coffee", "rocket", "hubble_deep_field", "brick", "grass", "gravel", "colorwheel",
            "immunohistochemistry", "camera")  # camera: a man seen from the side, not a frontal face
@@ -69,6 +73,26 @@ def group_scenes(count, seed=0):
     return scenes
 
 
+class DetectionAppFinder:
+    """A detection app run as a face finder: its boxes of class "face" scoring at least `score`, largest first."""
+
+    def __init__(self, run, score=0.25):
+        from keras_suite.apps.detection.app import DetectionApp, make_grid, serve
+        from keras_suite.config import load_config
+        from keras_suite.runs import Run
+
+        app = DetectionApp()
+        cfg = load_config(app.config_cls, [Run(run).config])
+        model, grid = app.trained_model(Run(run)), make_grid(cfg)
+        self.detect = lambda image: serve(model, grid, image[None], True, cfg.detect, score)
+
+    def find(self, image):
+        d = {k: v.numpy()[0] for k, v in self.detect(image).items()}
+        faces = [Face(int(x1), int(y1), int(x2 - x1), int(y2 - y1)) for x1, y1, x2, y2 in
+                 d["boxes"][:int(d["num_detections"])]]
+        return sorted(faces, key=lambda f: -f.w * f.h)
+
+
 def score_scenes(finder, scenes):
     """(faces found / faces, false boxes, seconds) over the scenes: a box matches a face whose square holds its
     centre (each face once)."""
@@ -93,17 +117,22 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--neighbours", default="4,6,8,10,12")
     parser.add_argument("--scenes", type=int, default=30)
+    parser.add_argument("--detection-run", help="also a detection app run trained on data.source=faces")
+    parser.add_argument("--detection-scores", default="0.25,0.5,0.8", help="its score thresholds")
     args = parser.parse_args()
     lfw = skimage.data.lfw_subset()
     lfw_photos = [lfw_photo(x) for x in lfw]
     photos = {name: rgb(getattr(skimage.data, name)()) for name in ("astronaut", *NO_FACE)}
     scenes = group_scenes(args.scenes)
-    print("| neighbours | LFW faces found (of 100) | LFW non-faces with a face (of 100) | astronaut: faces, IoU with "
+    print("| finder | LFW faces found (of 100) | LFW non-faces with a face (of 100) | astronaut: faces, IoU with "
           "her face | photos without a face: false faces (of 11 photos) | group scenes: faces found | group scenes: "
           "false faces | ms per photo (sample photos, 512 px) |")
     print("|---|---|---|---|---|---|---|---|")
-    for n in (int(v) for v in args.neighbours.split(",")):
-        finder = FaceFinder(neighbours=n)
+    finders = [(f"cascade, {n}", FaceFinder(neighbours=int(n))) for n in args.neighbours.split(",") if n]
+    if args.detection_run:
+        finders += [(f"detection app on drawn faces, score >= {score}",
+                     DetectionAppFinder(args.detection_run, float(score))) for score in args.detection_scores.split(",")]
+    for name, finder in finders:
         hits = np.array([len(finder.find(x)) > 0 for x in lfw_photos])
         started = time.perf_counter()
         found = {name: finder.find(photo) for name, photo in photos.items()}
@@ -112,7 +141,7 @@ def main():
         best = max((iou((f.x, f.y, f.w, f.h), ASTRONAUT_FACE) for f in astronaut), default=0.0)
         false_photos = sum(len(found[name]) for name in NO_FACE)
         recall, false, _, total = score_scenes(finder, scenes)
-        print(f"| {n} | {hits[:100].sum()} | {hits[100:].sum()} | {len(astronaut)}, {best:.2f} | {false_photos} | "
+        print(f"| {name} | {hits[:100].sum()} | {hits[100:].sum()} | {len(astronaut)}, {best:.2f} | {false_photos} | "
               f"{recall:.3f} of {total} | {false} | {ms:.0f} |", flush=True)
     return 0
 

@@ -15,7 +15,7 @@ import tensorflow as tf
 import yaml
 from PIL import Image
 
-from keras_suite.data.scenes import make_detection_scenes
+from keras_suite.data.scenes import make_detection_scenes, make_face_scenes
 from keras_suite.data.sources import parse_source
 from keras_suite.detection.targets import assign_targets
 from keras_suite.errors import UserError
@@ -26,6 +26,8 @@ DetectionSplit = collections.namedtuple("DetectionSplit", "images boxes classes 
 DetectionSplits = collections.namedtuple("DetectionSplits", "train val test class_names test_name", defaults=("test",))
 CLASS_FILES = ("classes.txt", "data.yaml", "dataset.yaml")
 DIGIT_NAMES = tuple(str(d) for d in range(10))
+# the embedded scenes: handwritten digits (the default), or the face app's drawn faces (one class)
+SCENES = {"synthetic": (make_detection_scenes, DIGIT_NAMES), "faces": (make_face_scenes, ("face",))}
 VOC_NAMES = ("aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow", "diningtable",
              "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa", "train", "tvmonitor")
 
@@ -168,17 +170,20 @@ def _tfds(name, image_size, counts, data_dir, download):
 
 def load_detection(source="synthetic", image_size=128, num_train=4000, num_val=200, num_test=300, max_objects=4,
                    class_names=(), missing_labels="error", data_dir=None, download=False, seed=0):
-    """DetectionSplits of `source`: synthetic digit scenes (`num_*` of each split, up to `max_objects` digits),
-    folder:<root> (YOLO labels in train and val splits and optionally test, `split_folders`; `class_names`, or
-    those the folder declares), tfds:voc/2007 or tfds:coco/2017 (`num_*` examples of each split, 0 for all)."""
-    src = parse_source(source, ("synthetic",), ("tfds", "folder"))
+    """DetectionSplits of `source`: embedded scenes, "synthetic" (digits) or "faces" (`num_*` of each split, up to
+    `max_objects` objects), folder:<root> (YOLO labels in train and val splits and optionally test,
+    `split_folders`; `class_names`, or those the folder declares), tfds:voc/2007 or tfds:coco/2017 (`num_*`
+    examples of each split, 0 for all)."""
+    src = parse_source(source, tuple(SCENES), ("tfds", "folder"))
     counts = (num_train, num_val, num_test)
     if src.kind == "builtin":
+        make, names = SCENES[src.value]
+
         def split(count, offset):
-            images, boxes, classes = make_detection_scenes(count, image_size, seed + offset, max_objects)
+            images, boxes, classes = make(count, image_size, seed + offset, max_objects)
             return DetectionSplit(images, [b / image_size for b in boxes], classes)
 
-        return DetectionSplits(*(split(n, offset) for n, offset in zip(counts, (0, 1, 2))), DIGIT_NAMES)
+        return DetectionSplits(*(split(n, offset) for n, offset in zip(counts, (0, 1, 2))), names)
     if src.kind == "tfds":
         return _tfds(src.value, image_size, counts, data_dir, download)
     return _folder(src.value, class_names, image_size, missing_labels)

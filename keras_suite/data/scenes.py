@@ -153,3 +153,36 @@ def make_detection_scenes(count, size, seed, max_objects=4, min_side=0.15, max_s
         all_boxes.append(np.asarray(boxes, np.float32).reshape(-1, 4))
         all_classes.append(np.asarray(classes, np.int32))
     return images, all_boxes, all_classes
+
+
+def make_face_scenes(count, size, seed, max_objects=3, min_side=0.2, max_side=0.5, max_overlap=0.1):
+    """The embedded drawn faces (`keras_suite.data.faces`, identities of their own) on textured backgrounds, one class.
+
+    Returns (images uint8 (N, S, S, 3), boxes: per image float32 (M, 4) x1 y1 x2 y2 in pixels, classes: per image
+    int32 (M,) zeros). Each face is pasted through an elliptical mask whose bounds are its box."""
+    from keras_suite.data.faces import face_images
+
+    rng = np.random.default_rng(seed)
+    images = np.empty((count, size, size, 3), np.uint8)
+    all_boxes, all_classes = [], []
+    for n in range(count):
+        image = _background(rng, size)
+        boxes = []
+        for _ in range(int(rng.integers(1, max_objects + 1))):
+            side = int(rng.uniform(min_side, max_side) * size)
+            y, x = rng.integers(0, size - side + 1, 2)
+            inset = np.array([0.14, 0.06, 0.86, 0.94]) * side
+            box = np.array([x, y, x, y], np.float64) + inset
+            if boxes and box_iou(box, boxes).max() > max_overlap:
+                continue
+            face = face_images(int(rng.integers(10**6)), 1, side, seed, int(rng.integers(10**6)))[0].astype(np.float32)
+            yy, xx = (np.mgrid[0:side, 0:side] + 0.5) / side - 0.5
+            mask = (((xx / 0.36) ** 2 + (yy / 0.44) ** 2) <= 1)[..., None]
+            region = image[y:y + side, x:x + side]
+            image[y:y + side, x:x + side] = np.where(mask, face, region)
+            boxes.append(box)
+        noise = rng.normal(0, rng.uniform(0, 8), image.shape)
+        images[n] = np.clip(image + noise, 0, 255).astype(np.uint8)
+        all_boxes.append(np.asarray(boxes, np.float32).reshape(-1, 4))
+        all_classes.append(np.zeros(len(boxes), np.int32))
+    return images, all_boxes, all_classes

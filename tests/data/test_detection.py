@@ -117,3 +117,13 @@ def test_batches_assign_every_box(tmp_path):
     with pytest.raises(UserError, match="over data.max_boxes"):
         next(iter(detection_batches(splits.train, grid, 10, 2, max_boxes=0)))
 
+
+
+def test_face_scenes_paste_drawn_faces_with_their_boxes():
+    splits = load_detection(**_small(source="faces", max_objects=3))
+    assert splits.class_names == ("face",) and splits.train.images.shape == (6, 64, 64, 3)
+    for boxes, classes in zip(splits.train.boxes, splits.train.classes):
+        assert 1 <= len(boxes) <= 3 and set(classes.tolist()) == {0}
+        assert np.all(boxes[:, 2:] > boxes[:, :2]) and np.all((boxes >= 0) & (boxes <= 1))
+    again = load_detection(**_small(source="faces", max_objects=3))
+    np.testing.assert_array_equal(splits.train.images, again.train.images)  # seeded

@@ -12,7 +12,8 @@ SCENE_BYTES_PER_PIXEL = 8  # uint8 scenes, their tf.data copy, and a float32 bat
 
 @dataclasses.dataclass
 class DataConfig:
-    # synthetic | folder:<YOLO root: train/ val/ and optionally test/> | tfds:voc/2007 | tfds:coco/2017
+    # synthetic (digits) | faces (the face app's drawn faces) | folder:<YOLO root: train/ val/ and optionally test/> |
+    # tfds:voc/2007 | tfds:coco/2017
     source: str = "synthetic"
     image_size: int = setting(128, ge=32, le=4096)
     max_pixels: int = setting(50_000_000, ge=1, le=1_000_000_000)  # larger input images are refused before decoding
