@@ -130,8 +130,9 @@ def main():
     print("|---|---|---|---|---|---|---|---|")
     finders = [(f"cascade, {n}", FaceFinder(neighbours=int(n))) for n in args.neighbours.split(",") if n]
     if args.detection_run:
-        finders += [(f"detection app on drawn faces, score >= {score}",
-                     DetectionAppFinder(args.detection_run, float(score))) for score in args.detection_scores.split(",")]
+        scores = [float(score) for score in args.detection_scores.split(",")]
+        finders += [(f"detection app on drawn faces, score >= {score}", DetectionAppFinder(args.detection_run, score))
+                    for score in scores]
     for name, finder in finders:
         hits = np.array([len(finder.find(x)) > 0 for x in lfw_photos])
         started = time.perf_counter()
