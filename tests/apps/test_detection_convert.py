@@ -244,3 +244,15 @@ def test_hostile_coco_values_are_bad_records_not_crashes(tmp_path, capsys):
     with pytest.raises(UserError, match="7 bad record"):
         convert(src, tmp_path / "yolo", "train", images=tmp_path / "photos")
     assert "image id [2]: an image needs an integer id" in capsys.readouterr().err
+
+
+def test_an_entity_bomb_in_voc_xml_is_a_bad_record(tmp_path, capsys):
+    root = tmp_path / "VOC"
+    _voc(root)
+    entities = "".join(f'<!ENTITY e{i + 1} "{f"&e{i};" * 10}">' for i in range(9))
+    (root / "Annotations" / "000002.xml").write_text(
+        f'<?xml version="1.0"?><!DOCTYPE a [<!ENTITY e0 "boom">{entities}]><annotation><filename>&e9;</filename>'
+        "</annotation>")
+    with pytest.raises(UserError, match="1 bad record"):
+        convert(root, tmp_path / "yolo", "train")
+    assert "000002.xml:1: not valid XML (limit on input amplification factor" in capsys.readouterr().err
