@@ -220,12 +220,15 @@ def test_coco_json_of_truth_and_detections_scores_as_ours_in_pycocotools():
         found.append((jitter, rng.uniform(0, 1, n), np.where(rng.random(n) < 0.8, classes, rng.integers(0, 3, n))))
         truth.append((boxes, classes))
     ours = evaluate_detections([(b * 128, s, c) for b, s, c in found], [(b * 128, c) for b, c in truth], 3)
-    dataset = coco_dataset([f"{i}.jpg" for i in range(12)], sizes, *zip(*truth), ("a", "b", "c"))
+    sides = [np.float64([w, h, w, h]) for w, h in sizes]  # each image's own pixels
+    dataset = coco_dataset([f"{i}.jpg" for i in range(12)], sizes, [b * s for (b, _), s in zip(truth, sides)],
+                           [c for _, c in truth], ("a", "b", "c"))
     with contextlib.redirect_stdout(io.StringIO()):
         coco = COCO()
         coco.dataset = dataset
         coco.createIndex()
-        scored = COCOeval(coco, coco.loadRes(coco_results(found, sizes)), "bbox")
+        scored = COCOeval(coco, coco.loadRes(coco_results([(b * s, sc, c) for (b, sc, c), s in zip(found, sides)])),
+                          "bbox")
         scored.evaluate()
         scored.accumulate()
         scored.summarize()

@@ -221,11 +221,12 @@ class DetectionApp(App):
         """The split's ground truth and the detections as COCO JSON, in the pixels of the images as read."""
         n = len(split.images)
         files = split.files or tuple(f"{split_name}_{i:05d}.png" for i in range(n))
-        sizes = split.sizes if split.sizes is not None else [(size, size)] * n
+        sides = np.float64(split.sizes if split.sizes is not None else [(size, size)] * n)[:, [0, 1, 0, 1]]
         truth = write_json(run.file(f"coco_{split_name}_ground_truth.json"),
-                           coco_dataset(files, sizes, split.boxes, split.classes, names))
+                           coco_dataset(files, sides[:, :2], [b * s for b, s in zip(split.boxes, sides)],
+                                        split.classes, names))
         found = write_json(run.file(f"coco_{split_name}_detections.json"),
-                           coco_results([(b / size, s, c) for b, s, c in dets], sizes))
+                           coco_results([(b / size * s, score, c) for (b, score, c), s in zip(dets, sides)]))
         return truth, found
 
     def predict(self, cfg, args):

@@ -8,6 +8,7 @@ Every record is checked before anything is written: each bad one is reported as 
 clipped to it; images without boxes are kept (with an empty label file); COCO crowd regions and VOC `difficult`
 objects are left out unless asked for, as Ultralytics' converters do."""
 
+import collections
 import dataclasses
 import json
 import math
@@ -49,7 +50,7 @@ class Dataset:
     names: tuple
     records: list
     problems: list
-    notes: dict = dataclasses.field(default_factory=dict)
+    notes: collections.Counter = dataclasses.field(default_factory=collections.Counter)
 
 
 def displayed_size(path):
@@ -77,14 +78,14 @@ def _image_size(path, where, problems, stated=None):
 
 
 def _clipped_box(x1, y1, x2, y2, record, where, problems, notes):
-    """The box clipped to its image (counted in notes["clipped"]), or None (and a problem) if nothing is left."""
+    """The box clipped to its image (counted in `notes`), or None (and a problem) if nothing is left."""
     box = (max(x1, 0.0), max(y1, 0.0), min(x2, float(record.width)), min(y2, float(record.height)))
     if not (box[2] > box[0] and box[3] > box[1]):
         problems.append(f"{where}: box x1 y1 x2 y2 {[round(v, 3) for v in (x1, y1, x2, y2)]} has no area inside its "
                         f"{record.width}x{record.height} image")
         return None
     if box != (x1, y1, x2, y2):
-        notes["boxes clipped to their image"] = notes.get("boxes clipped to their image", 0) + 1
+        notes["boxes clipped to their image"] += 1
     return box
 
 
@@ -122,7 +123,7 @@ def read_coco(path, image_dir=None, crowd=False):
     image_dir = Path(image_dir)
     if not image_dir.is_dir():
         raise UserError(f"image folder not found: {image_dir}")
-    problems, notes = [], {}
+    problems, notes = [], collections.Counter()
     categories = {}
     for c in data["categories"]:
         if not isinstance(c, dict) or not _is_id(c.get("id")) or not str(c.get("name", "")).strip():
@@ -167,7 +168,7 @@ def read_coco(path, image_dir=None, crowd=False):
             problems.append(f"{where}: category id {ann.get('category_id')} is not among the file's categories")
             continue
         if ann.get("iscrowd") and not crowd:
-            notes["crowd regions left out"] = notes.get("crowd regions left out", 0) + 1
+            notes["crowd regions left out"] += 1
             continue
         bbox = ann.get("bbox")
         numbers = [_number(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
@@ -209,7 +210,7 @@ def read_voc(root, imageset=None, names=(), difficult=False, listed=False):
     if not annotations.is_dir():
         raise UserError(f"{root} is not a Pascal VOC folder: it has no Annotations/ (expected Annotations/*.xml and "
                         "JPEGImages/)")
-    problems, notes = [], {}
+    problems, notes = [], collections.Counter()
     listing = root / "ImageSets" / "Main" / f"{imageset}.txt"
     if listed and not listing.is_file():
         raise UserError(f"no image list {listing}")
@@ -253,7 +254,7 @@ def read_voc(root, imageset=None, names=(), difficult=False, listed=False):
                 problems.append(f"{where}: has no name")
                 continue
             if (obj.findtext("difficult") or "0").strip() == "1" and not difficult:
-                notes["difficult objects left out"] = notes.get("difficult objects left out", 0) + 1
+                notes["difficult objects left out"] += 1
                 continue
             corners = [_number(obj.findtext(f"bndbox/{k}")) for k in ("xmin", "ymin", "xmax", "ymax")]
             if None in corners:
@@ -356,10 +357,15 @@ def write_yolo(dataset, out, split, overwrite=False):
             (building / "labels" / f"{record.path.stem}.txt").write_text("".join(f"{line}\n" for line in lines),
                                                                          encoding="utf-8")
             progress.add(1)
-        write_text(classes, "".join(f"{n}\n" for n in dataset.names))
         if target.exists():
             target.rename(old)
-        building.rename(target)
+        try:
+            building.rename(target)
+        except OSError:
+            if old.exists():
+                old.rename(target)
+            raise
+        write_text(classes, "".join(f"{n}\n" for n in dataset.names))
     except storage_errors() as e:
         raise environment_failure(e, target) from None
     finally:
@@ -369,33 +375,33 @@ def write_yolo(dataset, out, split, overwrite=False):
 
 
 def coco_dataset(files, sizes, boxes, classes, names):
-    """Ground truth as a COCO detection dict: image ids 1..N (file names and sizes as given), boxes x1 y1 x2 y2 as
-    fractions of each image's side, category id = class index + 1."""
+    """Ground truth as a COCO detection dict: image ids 1..N (file names and sizes as given), boxes x1 y1 x2 y2 in
+    each image's pixels, category id = class index + 1."""
     images, annotations = [], []
     for i, (file, (width, height), b, c) in enumerate(zip(files, sizes, boxes, classes), 1):
         images.append({"id": i, "file_name": str(file), "width": int(width), "height": int(height)})
         for box, cls in zip(np.asarray(b, np.float64).reshape(-1, 4), c):
-            x, y, w, h = _xywh(box, width, height)
+            x, y, w, h = _xywh(box)
             annotations.append({"id": len(annotations) + 1, "image_id": i, "category_id": int(cls) + 1,
                                 "bbox": [x, y, w, h], "area": round(w * h, 6), "iscrowd": 0})
     return {"images": images, "annotations": annotations,
             "categories": [{"id": i + 1, "name": n} for i, n in enumerate(names)]}
 
 
-def coco_results(detections, sizes):
-    """Detections as COCO results (a list of {image_id, category_id, bbox, score}): per image (boxes x1 y1 x2 y2 as
-    fractions of its side, scores, classes), image ids 1..N and category id = class index + 1 as `coco_dataset`."""
+def coco_results(detections):
+    """Detections as COCO results (a list of {image_id, category_id, bbox, score}): per image (boxes x1 y1 x2 y2 in
+    its pixels, scores, classes), image ids 1..N and category id = class index + 1 as `coco_dataset`."""
     results = []
-    for i, ((boxes, scores, classes), (width, height)) in enumerate(zip(detections, sizes), 1):
+    for i, (boxes, scores, classes) in enumerate(detections, 1):
         for box, score, cls in zip(np.asarray(boxes, np.float64).reshape(-1, 4), scores, classes):
-            results.append({"image_id": i, "category_id": int(cls) + 1, "bbox": _xywh(box, width, height),
+            results.append({"image_id": i, "category_id": int(cls) + 1, "bbox": _xywh(box),
                             "score": round(float(score), 6)})
     return results
 
 
-def _xywh(box, width, height):
-    x1, y1, x2, y2 = box * np.float64([width, height, width, height])
-    return [round(float(x1), 6), round(float(y1), 6), round(float(x2 - x1), 6), round(float(y2 - y1), 6)]
+def _xywh(box):
+    x1, y1, x2, y2 = (float(v) for v in box)
+    return [round(x1, 6), round(y1, 6), round(x2 - x1, 6), round(y2 - y1, 6)]
 
 
 def source_kind(src):
@@ -425,10 +431,9 @@ def convert(src, out, split="train", images=None, classes=(), crowd=False, diffi
             raise UserError(f"out={out}: a YOLO folder converts to a COCO .json file")
         dataset = read_yolo(src, split, classes)
         _check(dataset, src)
-        files = [r.path.name for r in dataset.records]
-        sizes = [(r.width, r.height) for r in dataset.records]
-        boxes = [np.float64(r.boxes).reshape(-1, 4) / np.float64([r.width, r.height] * 2) for r in dataset.records]
-        return write_json(out, coco_dataset(files, sizes, boxes, [r.classes for r in dataset.records],
+        records = dataset.records
+        return write_json(out, coco_dataset([r.path.name for r in records], [(r.width, r.height) for r in records],
+                                            [r.boxes for r in records], [r.classes for r in records],
                                             dataset.names)), dataset
     if kind == "coco":
         if classes:
