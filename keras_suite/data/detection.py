@@ -137,8 +137,9 @@ def _folder(root, class_names, size, missing_labels):
     if not names:
         raise UserError(f"a folder source needs data.class_names=<name,name,...> (class 0 first), or a "
                         f"{' or '.join(CLASS_FILES)} with them in {root}")
-    parts = {part: folder_split(*split_folders(root, part), len(names), size, missing_labels)
-             for part in ("train", "val", "test") if part != "test" or split_folders(root, part)[0].is_dir()}
+    folders = {part: split_folders(root, part) for part in ("train", "val", "test")}
+    parts = {part: folder_split(*dirs, len(names), size, missing_labels)
+             for part, dirs in folders.items() if part != "test" or dirs[0].is_dir()}
     if "test" not in parts:
         return DetectionSplits(parts["train"], parts["val"], parts["val"], names, "val")
     return DetectionSplits(parts["train"], parts["val"], parts["test"], names)

@@ -155,6 +155,10 @@ def make_detection_scenes(count, size, seed, max_objects=4, min_side=0.15, max_s
     return images, all_boxes, all_classes
 
 
+FACE_RADII = (0.36, 0.44)  # the elliptical mask a drawn face is pasted through, as fractions of its square
+FACE_BOX = np.array([0.5 - FACE_RADII[0], 0.5 - FACE_RADII[1], 0.5 + FACE_RADII[0], 0.5 + FACE_RADII[1]])
+
+
 def make_face_scenes(count, size, seed, max_objects=3, min_side=0.2, max_side=0.5, max_overlap=0.1):
     """The embedded drawn faces (`keras_suite.data.faces`, identities of their own) on textured backgrounds, one class.
 
@@ -171,13 +175,12 @@ def make_face_scenes(count, size, seed, max_objects=3, min_side=0.2, max_side=0.
         for _ in range(int(rng.integers(1, max_objects + 1))):
             side = int(rng.uniform(min_side, max_side) * size)
             y, x = rng.integers(0, size - side + 1, 2)
-            inset = np.array([0.14, 0.06, 0.86, 0.94]) * side
-            box = np.array([x, y, x, y], np.float64) + inset
+            box = np.array([x, y, x, y], np.float64) + FACE_BOX * side
             if boxes and box_iou(box, boxes).max() > max_overlap:
                 continue
             face = face_images(int(rng.integers(10**6)), 1, side, seed, int(rng.integers(10**6)))[0].astype(np.float32)
             yy, xx = (np.mgrid[0:side, 0:side] + 0.5) / side - 0.5
-            mask = (((xx / 0.36) ** 2 + (yy / 0.44) ** 2) <= 1)[..., None]
+            mask = (((xx / FACE_RADII[0]) ** 2 + (yy / FACE_RADII[1]) ** 2) <= 1)[..., None]
             region = image[y:y + side, x:x + side]
             image[y:y + side, x:x + side] = np.where(mask, face, region)
             boxes.append(box)

@@ -15,7 +15,7 @@ from keras_suite import export as exporting
 from keras_suite.apps.base import App, Headline, report_value
 from keras_suite.apps.face.config import SPEC
 from keras_suite.apps.face.database import FaceDatabase, model_fingerprint
-from keras_suite.apps.face.detect import FaceFinder, crop_face, detecting
+from keras_suite.apps.face.detect import SEARCH_SIDE, FaceFinder, crop_face, detecting
 from keras_suite.config import arguments
 from keras_suite.data.face_pairs import verification_pairs
 from keras_suite.data.face_splits import drop_small_identities, load_faces, prepare_faces
@@ -133,7 +133,7 @@ def _faces_in(path, image, found, cfg):
     faces = found.find(image)
     if not faces:
         raise UserError(f"no face found in {path} (frontal faces of {cfg.data.min_face} px and more, searched at "
-                        f"640 px at most; data.detect=none takes the image as a face crop)")
+                        f"{SEARCH_SIDE} px at most; data.detect=none takes the image as a face crop)")
     return faces
 
 
@@ -389,7 +389,7 @@ class FaceApp(App):
                             "any face detector: MediaPipe's or Android's FaceDetector)",
                 "crop": f"the square around the face box, {d.margin} x its side added on every side (edge pixels "
                         "repeat beyond the photo), then the input above",
-                "min_face_pixels": d.min_face, "search_side": 640, "neighbours": d.detect_neighbours,
+                "min_face_pixels": d.min_face, "search_side": SEARCH_SIDE, "neighbours": d.detect_neighbours,
                 "python": "keras_suite.apps.face.detect.FaceFinder(...).find(photo), crop_face(photo, face, margin)"}
         return serving, metadata
 

@@ -40,11 +40,12 @@ class FaceFinder:
     A box whose centre lies in a larger one is the same face."""
 
     def __init__(self, min_size=40, scale_factor=1.1, neighbours=10):
+        from skimage.color import rgb2gray
         from skimage.data import lbp_frontal_face_cascade_filename
         from skimage.feature import Cascade
 
         self.min_size, self.scale_factor, self.neighbours = min_size, scale_factor, neighbours
-        self.cascade = Cascade(lbp_frontal_face_cascade_filename())
+        self.cascade, self.gray = Cascade(lbp_frontal_face_cascade_filename()), rgb2gray
 
     def find(self, image):
         """The faces of an RGB uint8 image (H, W, 3), largest first."""
@@ -52,7 +53,7 @@ class FaceFinder:
         scale = min(1.0, SEARCH_SIDE / max(h, w))
         small = image if scale == 1.0 else np.asarray(
             Image.fromarray(image).resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.BILINEAR))
-        gray = small.astype(np.float32) @ np.float32([0.2125, 0.7154, 0.0721]) / 255.0
+        gray = self.gray(small)
         side = min(gray.shape)
         if side < self.min_size:
             return []
