@@ -15,6 +15,7 @@ import tensorflow as tf
 import yaml
 from PIL import Image
 
+from keras_suite.data.pipeline import prefetched
 from keras_suite.data.scenes import make_detection_scenes, make_face_scenes
 from keras_suite.data.sources import parse_source
 from keras_suite.detection.targets import assign_targets
@@ -235,4 +236,4 @@ def detection_batches(split, grid, num_classes, batch_size, max_boxes, training=
                       fn_output_signature=tf.TensorSpec([grid.positions, 5 + num_classes], tf.float32))
         return d["images"], t
 
-    return ds.map(targets, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    return prefetched(ds.map(targets, num_parallel_calls=tf.data.AUTOTUNE))

@@ -15,6 +15,7 @@ import tensorflow as tf
 
 from keras_suite.data.dates import date_pairs
 from keras_suite.data.numbers import number_pairs
+from keras_suite.data.pipeline import prefetched
 from keras_suite.data.sources import parse_source
 from keras_suite.data.tokenizer import END_ID, START_ID
 from keras_suite.errors import UserError
@@ -109,4 +110,4 @@ def pair_dataset(source_ids, target_ids, batch_size, training=False, seed=0):
         return (source, target_in), target_out
 
     ds = ds.map(shift, num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.padded_batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    return prefetched(ds.padded_batch(batch_size))

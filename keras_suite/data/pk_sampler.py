@@ -5,6 +5,7 @@ Re-Identification", https://arxiv.org/abs/1703.07737)."""
 import numpy as np
 import tensorflow as tf
 
+from keras_suite.data.pipeline import prefetched
 from keras_suite.errors import UserError
 
 
@@ -41,4 +42,4 @@ def pk_dataset(images, labels, p, k, seed=0):
     images, labels = tf.constant(images), tf.constant(np.asarray(labels), tf.int32)
     indices = tf.data.Dataset.from_generator(lambda: pk_indices(labels.numpy(), p, k, seed),
                                              output_signature=tf.TensorSpec([p * k], tf.int64))
-    return indices.map(lambda i: (tf.gather(images, i), tf.gather(labels, i))).prefetch(tf.data.AUTOTUNE)
+    return prefetched(indices.map(lambda i: (tf.gather(images, i), tf.gather(labels, i))))

@@ -10,6 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_suite.data.augment import paired_augmenter
+from keras_suite.data.pipeline import prefetched
 from keras_suite.data.scenes import KINDS, make_scenes
 from keras_suite.data.sources import parse_source
 from keras_suite.errors import UserError
@@ -137,4 +138,4 @@ def batches(ds, batch_size, training=False, augment=None, seed=0, cache=True):
         # One call at a time: the random layers draw from one generator each, and parallel calls would draw
         # in a different order on every run (training would not be reproducible, nor resume exactly).
         ds = ds.map(apply)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    return prefetched(ds)

@@ -3,6 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
+from keras_suite.data.pipeline import prefetched
 from keras_suite.errors import UserError
 
 
@@ -33,7 +34,7 @@ def window_dataset(ids, length, batch_size, training=False, seed=0):
     ids = np.asarray(ids, np.int32)
     inputs, targets = window_arrays(ids, length)
     if not training:
-        return tf.data.Dataset.from_tensor_slices((inputs, targets)).batch(batch_size).prefetch(tf.data.AUTOTUNE)
+        return prefetched(tf.data.Dataset.from_tensor_slices((inputs, targets)).batch(batch_size))
     text, offsets = tf.constant(ids), tf.range(length + 1, dtype=tf.int64)
     starts = len(ids) - length  # the offsets with length + 1 ids from them on
 
@@ -42,4 +43,4 @@ def window_dataset(ids, length, batch_size, training=False, seed=0):
         return rows[:, :-1], rows[:, 1:]
 
     draws = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(batch_size)
-    return draws.take(max(1, len(inputs) // batch_size)).map(windows).prefetch(tf.data.AUTOTUNE)
+    return prefetched(draws.take(max(1, len(inputs) // batch_size)).map(windows))

@@ -13,6 +13,7 @@ import tensorflow as tf
 from keras_suite.config import MAX_EPOCHS, save_config, to_dict
 from keras_suite.config import OPTIMIZERS as OPTIMIZER_NAMES
 from keras_suite.console import progress_verbosity
+from keras_suite.data.pipeline import steady
 from keras_suite.errors import UserError
 from keras_suite.files import write_json, write_text
 from keras_suite.runs import Run
@@ -103,6 +104,7 @@ def fit(cfg, run, build, train_ds, val_ds, callbacks=(), optimizer=None):
     """
     tc = cfg.train
     started, wall_started = budget_start(), time.monotonic()
+    train_ds, val_ds = steady(train_ds), steady(val_ds)  # fit drops iterators without waiting
     run = run if isinstance(run, Run) else Run(run)
     mode = monitor_mode(tc.monitor, tc.monitor_mode)
     strategy = configure(tc)

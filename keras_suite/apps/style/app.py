@@ -15,6 +15,7 @@ from keras_suite.apps.style.optimization import NonFiniteLoss, optimize_image, p
 from keras_suite.config import save_config
 from keras_suite.console import progress_verbosity
 from keras_suite.data.photos import export_photos, random_crops
+from keras_suite.data.pipeline import prefetched
 from keras_suite.data.style_images import (
     CONTENT,
     builtin_image,
@@ -159,7 +160,7 @@ class StyleApp(App):
             ds = tf.data.Dataset.from_tensor_slices((x, x))
             if training:
                 ds = ds.shuffle(len(images), seed=tc.seed, reshuffle_each_iteration=True)
-            return ds.batch(tc.batch_size).prefetch(tf.data.AUTOTUNE)
+            return prefetched(ds.batch(tc.batch_size))
 
         def render(model):
             return picture_grid([[v, stylize_with(model, v)] for v in val[:4]])
