@@ -19,3 +19,5 @@ STYLE_CONTENT = ("astronaut", "chelsea", "coffee", "rocket", "china", "flower", 
 TOKEN_LEVELS = ("char", "word", "subword")
 ATTENTION_SCORES = ("bahdanau", "luong")
 POSITIONAL_ENCODINGS = ("sinusoidal", "learned")
+WORD_EMBEDDINGS = ("skipgram", "cbow", "glove")
+ANALOGY_METHODS = ("add", "mul")

@@ -22,6 +22,8 @@ TINY = {
     "seq2seq": ["train.epochs=2", "train.steps_per_epoch=12"],
     "transformer": ["train.epochs=2", "train.steps_per_epoch=12", "train.lr_schedule=transformer"],  # the paper's
     "style": ["style=brick"],
+    "embeddings:cbow": ["model.kind=cbow"],
+    "embeddings:glove": ["model.kind=glove", "train.batch_size=64"],
 }
 
 

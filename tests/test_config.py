@@ -91,7 +91,8 @@ def test_split_overrides():
         split_overrides(["epochs"])
 
 
-@pytest.mark.parametrize("app", ["segmentation", "char_rnn", "seq2seq", "transformer", "face", "detection"])
+@pytest.mark.parametrize("app", ["segmentation", "char_rnn", "seq2seq", "transformer", "face", "detection",
+                                 "embeddings"])
 def test_shipped_configs_match_the_schema(app):
     from keras_suite.apps import APPS
 

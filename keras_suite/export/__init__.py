@@ -4,7 +4,7 @@ the artifact lands (`export`). An app describes what to serve with a `Serving`."
 from keras_suite.export.artifact import check_target, export, recover
 from keras_suite.export.compat import format_table as format_compat
 from keras_suite.export.formats import EXPORTERS
-from keras_suite.export.parity import ExportError, format_report
+from keras_suite.export.parity import ExportError, format_report, min_cosine
 from keras_suite.export.serving import (
     Layout,
     Serving,
@@ -16,4 +16,5 @@ from keras_suite.export.serving import (
 )
 
 __all__ = ["EXPORTERS", "ExportError", "Layout", "Serving", "TaskCheck", "check_target", "export", "format_compat",
-           "format_report", "full_integer_layout", "image_input", "image_samples", "image_specs", "recover"]
+           "format_report", "full_integer_layout", "image_input", "image_samples", "image_specs", "min_cosine",
+           "recover"]

@@ -38,6 +38,17 @@ def compare(reference, outputs):
     return row
 
 
+def min_cosine(name):
+    """A `Serving.scores` function for vector outputs: {"min_cosine": the lowest cosine similarity between a
+    format's rows of output `name` and Keras'}."""
+    def score(reference, outputs):
+        ref, out = reference[name], np.asarray(outputs[name], np.float64)
+        cos = np.sum(ref * out, -1) / (np.linalg.norm(ref, axis=-1) * np.linalg.norm(out, axis=-1) + 1e-12)
+        return {"min_cosine": float(cos.min())}
+
+    return score
+
+
 LOWER_IS_BETTER = ("max_abs_diff", "probe_mean_abs_diff")
 LABELS = {"max_abs_diff": "max|diff|", "probe_mean_abs_diff": "probe mean|diff|"}  # report column titles
 

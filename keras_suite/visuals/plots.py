@@ -95,3 +95,57 @@ def loss_curves_figure(history, title=""):
         ax.grid(alpha=0.3)
     fig.tight_layout()
     return figure_to_array(fig)
+
+
+def word_map_figure(vectors, words, panels):
+    """One panel per (title, pairs): the pairs' words projected on the first two principal components of their
+    vectors, an arrow from each a to its b (a relation the vectors hold shows as parallel arrows); a pair (word,
+    None) is a plain point. `vectors` are rows of `words`."""
+    index = {w: i for i, w in enumerate(words)}
+    columns = min(2, len(panels))
+    rows = -(-len(panels) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(6.4 * columns, 5.2 * rows), squeeze=False)
+    for ax in axes.ravel()[len(panels):]:
+        ax.axis("off")
+    for ax, (title, pairs) in zip(axes.ravel(), panels):
+        names = list(dict.fromkeys(w for pair in pairs for w in pair if w is not None))
+        points = np.asarray(vectors, np.float64)[[index[w] for w in names]]
+        centred = points - points.mean(axis=0)
+        basis = np.linalg.svd(centred, full_matrices=False)[2][:2] if len(names) > 1 else np.eye(2, points.shape[1])
+        xy = dict(zip(names, centred @ basis.T))
+        for a, b in pairs:
+            if b is not None:
+                ax.annotate("", xy=xy[b], xytext=xy[a], arrowprops={"arrowstyle": "->", "color": "tab:blue",
+                                                                     "alpha": 0.6})
+        ends = {b for _, b in pairs if b is not None}
+        for name, (x, y) in xy.items():
+            ax.scatter(x, y, s=14, color="tab:orange" if name in ends else "tab:blue")
+            ax.annotate(name, (x, y), fontsize=9, xytext=(3, 3), textcoords="offset points")
+        if ends:
+            ax.scatter([], [], s=14, color="tab:blue", label="a (arrow's tail)")
+            ax.scatter([], [], s=14, color="tab:orange", label="b (arrow's head)")
+            ax.legend(loc="best", fontsize=8)
+        ax.set_title(title, fontsize=11)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    return figure_to_array(fig)
+
+
+def neighbours_figure(tables):
+    """One panel per (word, [(neighbour, cosine), ...]): the neighbours as horizontal bars, nearest on top."""
+    columns = min(2, len(tables))
+    rows = -(-len(tables) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(5.6 * columns, 0.34 * max(len(t) for _, t in tables) * rows + 1.2
+                                                     * rows), squeeze=False)
+    for ax in axes.ravel()[len(tables):]:
+        ax.axis("off")
+    for ax, (word, found) in zip(axes.ravel(), tables):
+        names, cosines = [n for n, _ in found][::-1], [c for _, c in found][::-1]
+        ax.barh(names, cosines, color="tab:blue")
+        ax.set_xlim(min(0.0, min(cosines)), 1.0)
+        ax.set_xlabel("cosine similarity")
+        ax.set_title(f"nearest to '{word}'", fontsize=11)
+        ax.tick_params(axis="y", labelsize=9)
+    fig.tight_layout()
+    return figure_to_array(fig)

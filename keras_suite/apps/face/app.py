@@ -349,11 +349,6 @@ class FaceApp(App):
             faces = prepare_faces(images, size, d.crop) if dynamic else tf.cast(images, tf.float32)
             return {"embedding": model(faces, training=False)}
 
-        def cosine(reference, outputs):
-            ref, out = reference["embedding"], np.asarray(outputs["embedding"], np.float64)
-            cos = np.sum(ref * out, -1) / (np.linalg.norm(ref, axis=-1) * np.linalg.norm(out, axis=-1) + 1e-12)
-            return {"min_cosine": float(cos.min())}
-
         order = np.random.default_rng(d.seed).permutation(len(splits.test.labels))
         calibration_photos, photos = export_photos(ecfg, size)
         dynamic_spec, fixed_spec = exporting.image_specs(size)
@@ -369,7 +364,8 @@ class FaceApp(App):
             samples=exporting.image_samples(splits.test.images[order], ecfg.parity_samples),
             calibration=exporting.image_samples(np.concatenate([splits.train.images[:ecfg.calibration_samples],
                                                                 calibration_photos])),
-            photos=exporting.image_samples(photos), scores=cosine, min_scores={"min_cosine": ecfg.min_cosine},
+            photos=exporting.image_samples(photos), scores=exporting.min_cosine("embedding"),
+            min_scores={"min_cosine": ecfg.min_cosine},
             task=_task(splits.test, ecfg.task_samples, cfg),
             litert=description, layouts={"tflite_int8_full": exporting.full_integer_layout(
                 _integer_embedding(model), size, dict, dataclasses.replace(
