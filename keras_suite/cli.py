@@ -153,8 +153,14 @@ def main(argv=None):
 def run_and_exit():
     """The `keras-suite` process: `main()`, then exit with its code. After an error line nothing else is printed:
     not even what TensorFlow's threads may leave at teardown (a collective-ops pool of a lost multi-worker
-    cluster writing to a pipe already closed, "Exception ignored in: Pool.__del__")."""
-    code = main()
+    cluster writing to a pipe already closed, "Exception ignored in: Pool.__del__"). Output piped into a reader
+    that stops early (`| head`) ends the command quietly, as other command-line tools do."""
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to the closed pipe at exit
+        code = 141  # 128 + SIGPIPE, what a shell reports for such a command
     if code:
         sys.unraisablehook = lambda unraisable: None
     sys.exit(code)

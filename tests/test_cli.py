@@ -147,3 +147,11 @@ def test_command_help_shows_the_app_defaults_and_aliases(cli):
     assert "  prime        optional, sets generate.prime" in out
     assert "    cell = lstm  (lstm|gru|simple_rnn|transformer)" in out
     assert "    steps_per_epoch = 250" in out  # the app's train defaults, not the shared ones
+
+
+def test_output_into_a_closed_pipe_ends_quietly():
+    proc = subprocess.Popen([sys.executable, "-m", "keras_suite", "embeddings", "train", "--help"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader is gone before the command writes (as `| head` that has read enough)
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141 and "Traceback" not in err and "BrokenPipe" not in err
