@@ -35,7 +35,8 @@ def _digits():
     return d.images.astype(np.float32) / 16.0, d.target
 
 
-def _background(rng, size):
+def background(rng, size):
+    """A size x size float RGB crop of a natural texture, recoloured between two random colours."""
     tex = _textures()[rng.integers(len(_textures()))]
     crop = int(rng.integers(size, min(tex.shape[:2])))
     y, x = rng.integers(0, tex.shape[0] - crop + 1), rng.integers(0, tex.shape[1] - crop + 1)
@@ -59,11 +60,9 @@ def _shape_polygon(rng, kind, cx, cy, r):
 _UNIT_AREA = {1: np.pi, 2: 2.0, 3: 3 * np.sqrt(3) / 4}
 
 
-def _paste_shape(rng, size):
-    cls = int(rng.integers(1, len(SHAPE_CLASSES)))
-    area = rng.uniform(0.025, 0.15) * size * size
-    r = np.sqrt(area / _UNIT_AREA[cls])
-    cx, cy = rng.uniform(r, size - r, 2)
+def shape_mask(rng, cls, cx, cy, r, size):
+    """The bool (size, size) mask of shape class `cls` (SHAPE_CLASSES) with circumradius `r` at (cx, cy), turned
+    by a random angle."""
     layer = Image.new("L", (size, size), 0)
     draw = ImageDraw.Draw(layer)
     poly = _shape_polygon(rng, cls, cx, cy, r)
@@ -71,7 +70,15 @@ def _paste_shape(rng, size):
         draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=1)
     else:
         draw.polygon(poly, fill=1)
-    return cls, np.asarray(layer, bool)
+    return np.asarray(layer, bool)
+
+
+def _paste_shape(rng, size):
+    cls = int(rng.integers(1, len(SHAPE_CLASSES)))
+    area = rng.uniform(0.025, 0.15) * size * size
+    r = np.sqrt(area / _UNIT_AREA[cls])
+    cx, cy = rng.uniform(r, size - r, 2)
+    return cls, shape_mask(rng, cls, cx, cy, r, size)
 
 
 def _paste_digit(rng, size):
@@ -103,7 +110,7 @@ def make_scenes(kind, count, size, seed, max_objects=3):
     images = np.empty((count, size, size, 3), np.uint8)
     masks = np.zeros((count, size, size), np.uint8)
     for n in range(count):
-        image = _background(rng, size)
+        image = background(rng, size)
         mask = masks[n]
         for _ in range(int(rng.integers(1, max_objects + 1))):
             cls, region = paste(rng, size)
@@ -127,7 +134,7 @@ def make_detection_scenes(count, size, seed, max_objects=4, min_side=0.15, max_s
     images = np.empty((count, size, size, 3), np.uint8)
     all_boxes, all_classes = [], []
     for n in range(count):
-        image = _background(rng, size)
+        image = background(rng, size)
         boxes, classes = [], []
         for _ in range(int(rng.integers(1, max_objects + 1))):
             for _ in range(20):  # placements overlapping an earlier digit too much are drawn again
@@ -170,7 +177,7 @@ def make_face_scenes(count, size, seed, max_objects=3, min_side=0.2, max_side=0.
     images = np.empty((count, size, size, 3), np.uint8)
     all_boxes, all_classes = [], []
     for n in range(count):
-        image = _background(rng, size)
+        image = background(rng, size)
         boxes = []
         for _ in range(int(rng.integers(1, max_objects + 1))):
             side = int(rng.uniform(min_side, max_side) * size)

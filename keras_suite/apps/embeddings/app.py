@@ -65,6 +65,9 @@ def datasets(cfg, counts, train_ids, val_ids, run):
             raise UserError(f"the corpus has {len(x)} co-occurring word pairs, fewer than train.batch_size "
                             f"({tc.batch_size}); lower it or give more text")
         val = cooccurrence(val_ids, counts.size, m.window)
+        if not len(val[2]):
+            raise UserError("the held-out sentences hold no two vocabulary words within model.window of each other; "
+                            "raise data.val_fraction or give more text")
         train_ds = glove_dataset(rows, cols, x, tc.batch_size, m.x_max, m.alpha, seed=tc.seed)
         val_ds = glove_dataset(*val, tc.batch_size, m.x_max, m.alpha, training=False)
         return train_ds, val_ds.take(tc.validation_steps or MAX_VALIDATION_STEPS), int(train_ds.cardinality())
