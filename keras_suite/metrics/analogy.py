@@ -35,7 +35,7 @@ def answer(unit, a, b, c, method="add", skip=None):
     return np.argmax(scores, axis=1)
 
 
-def analogy_accuracy(vectors, words, questions, method="add", batch=512):
+def analogy_accuracy(vectors, words, questions, method="add", batch=128):
     """{"all": accuracy, "<relation>": accuracy, ..., "questions": n, "skipped": n} over `questions`
     (relation, a, b, c, d); questions with a word outside `words` are skipped (counted)."""
     index = {w: i for i, w in enumerate(words)}
