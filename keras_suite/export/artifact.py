@@ -20,7 +20,7 @@ from keras_suite.errors import UserError, environment_failure
 from keras_suite.export import card, compat
 from keras_suite.export.formats import EXPORTERS, LIMITS_OF, layout_for
 from keras_suite.export.parity import ExportError, compare, judge, run_samples
-from keras_suite.files import default_permissions, process_ended, storage_errors, write_json
+from keras_suite.files import default_permissions, process_ended, storage_errors, write_json, write_text
 
 log = logging.getLogger("keras_suite")
 
@@ -120,6 +120,10 @@ def export(serving, target, ecfg, metadata):
             write_json(work / "compat.json", report["compat"])
         metadata = {**metadata, "formats": {n: r["file"] for n, r in report["formats"].items()},
                     "versions": {"tensorflow": tf.__version__, "keras": keras.__version__}}
+        if serving.files:
+            for name, (text, _) in serving.files.items():
+                write_text(work / name, text)
+            metadata["other_files"] = {name: note for name, (_, note) in serving.files.items()}
         write_json(work / "metadata.json", metadata)
         files = {row["file"]: layout_for(serving, name) for name, row in report["formats"].items()
                  if row["file"].endswith(".tflite")}

@@ -105,6 +105,7 @@ def write(folder, report, metadata, descriptions, usages=None):
         ms = [f"{row[k]:.3g}" if k in row else "-" for k in ("ms_1_thread", "ms_2_threads")]
         lines.append(f"| {name} | `{row['file']}` | {row['bytes'] / 1e6:.2f} MB | {ms[0]} | {ms[1]} | {_checks(row)} |"
                      + (f" {_photo_figures(row)} |" if report.get("photos") else ""))
+    lines += [f"| - | `{name}` | | | | {note} |" for name, note in metadata.get("other_files", {}).items()]
     lines += ["", "Milliseconds: the median over the samples after two warm-up calls, on the exporting machine's CPU "
               "with XNNPACK."]
     if report.get("photos"):

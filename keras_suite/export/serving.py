@@ -31,7 +31,8 @@ class Serving:
     data. `litert` describes the fixed-size signature's tensors for the metadata packed into every TFLite file;
     `layouts` maps further TFLite formats (e.g. "tflite_tasks") to other layouts of that signature, for a phone
     SDK or a GPU delegate. `photos` (as `samples`) are real photos that did not calibrate int8: every format is
-    compared with Keras on them as well, for the record ("photo_" figures).
+    compared with Keras on them as well, for the record ("photo_" figures). `files` are further files of the
+    artifact, {name: (text, what it holds)}, landed with the formats and listed in metadata.json and the card.
     """
 
     model: keras.Model
@@ -53,6 +54,7 @@ class Serving:
     layouts: dict = dataclasses.field(default_factory=dict)
     task: "TaskCheck" = None
     photos: list = dataclasses.field(default_factory=list)
+    files: dict = dataclasses.field(default_factory=dict)
 
     def stamped(self, version, author, license):
         """This serving with the model's version, author and licence in every LiteRT description."""

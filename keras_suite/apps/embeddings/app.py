@@ -14,8 +14,8 @@ from keras_suite.data.relations import RELATIONS, analogy_questions, relation_se
 from keras_suite.data.skipgrams import UNKNOWN, SkipGramStream, WordCounts, words_of
 from keras_suite.errors import UserError
 from keras_suite.export import litert_metadata as litert
-from keras_suite.files import read_json, write_json, write_text
-from keras_suite.metrics.analogy import analogy_accuracy, answer, nearest, unit_rows
+from keras_suite.files import read_json, write_json
+from keras_suite.metrics.analogy import analogy_accuracy, candidate_scores, nearest, unit_rows
 from keras_suite.models.word2vec import build_glove, build_word2vec, word_vectors
 from keras_suite.training.trainer import fit
 from keras_suite.visuals.images import write_png
@@ -87,16 +87,25 @@ def datasets(cfg, counts, train_ids, val_ids, run):
     return train.dataset(), validation, steps
 
 
-def word_picture(vectors, words, questions, query_words, k=8):
-    """The generated corpus: each relation's pairs as arrows on two principal axes; other text: the query words'
-    nearest neighbours as bars."""
+PICTURED = (4, 8)  # the word picture's neighbour bars: this many query words, this many neighbours each
+
+
+def neighbours_of(vectors, words, query_words, k):
+    """{query word: its k nearest words with their cosines}, for the query words the vocabulary has."""
+    return {w: nearest(vectors, words, w, k) for w in query_words if w in words}
+
+
+def word_picture(vectors, words, questions, found):
+    """The generated corpus: each relation's pairs as arrows on two principal axes; other text: the nearest
+    neighbours `found` of the first query words (of the first vocabulary words when none is known) as bars."""
     if questions:
         known = set(words)
         return word_map_figure(vectors, words, [
             (f"{name}: {rel.arrow}", [(a, b) for a, b, _ in rel.pairs if a in known and b in known])
             for name, rel in sorted(RELATIONS.items())])
-    shown = [w for w in query_words if w in words][:4] or list(words[1:5])
-    return neighbours_figure([(w, nearest(vectors, words, w, k)) for w in shown])
+    count, k = PICTURED
+    shown = list(found.items())[:count] or neighbours_of(vectors, words, words[1:count + 1], k).items()
+    return neighbours_figure([(w, near[:k]) for w, near in shown])
 
 
 class AnalogyMonitor(keras.callbacks.Callback):
@@ -117,8 +126,9 @@ class AnalogyMonitor(keras.callbacks.Callback):
             logs["val_analogy_mul"] = analogy_accuracy(vectors, self.words, self.questions, "mul")["all"]
         if (epoch + 1) % self.every:
             return
-        table = neighbour_table(vectors, self.words, self.query_words, 8)
-        picture = word_picture(vectors, self.words, self.questions, self.query_words)
+        found = neighbours_of(vectors, self.words, self.query_words, PICTURED[1])
+        table = neighbour_table(found)
+        picture = word_picture(vectors, self.words, self.questions, found)
         write_png(self.run.preview(f"words_epoch{epoch + 1:03d}.png"), picture)
         with self.writer.as_default():
             if table:
@@ -127,10 +137,9 @@ class AnalogyMonitor(keras.callbacks.Callback):
         self.writer.flush()
 
 
-def neighbour_table(vectors, words, query_words, k):
-    """A Markdown table: each query word the vocabulary has, and its k nearest words with their cosines."""
-    rows = [f"| {w} | " + ", ".join(f"{n} ({s:.2f})" for n, s in nearest(vectors, words, w, k)) + " |"
-            for w in query_words if w in words]
+def neighbour_table(found):
+    """A Markdown table of `neighbours_of`: each query word and its nearest words with their cosines."""
+    rows = [f"| {w} | " + ", ".join(f"{n} ({s:.2f})" for n, s in near) + " |" for w, near in found.items()]
     return "\n".join(["| word | nearest (cosine) |", "|---|---|", *rows]) if rows else ""
 
 
@@ -181,13 +190,13 @@ class EmbeddingsApp(App):
             for name in [*names, "all"]:
                 n = sum(q[0] == name for q in questions) if name != "all" else scores["analogy_add"]["questions"]
                 print(f"| {name} | {n} | {scores['analogy_add'][name]:.4f} | {scores['analogy_mul'][name]:.4f} |")
-        table = neighbour_table(vectors, words, cfg.query.words, cfg.query.k)
+        scores["neighbors"] = neighbours_of(vectors, words, cfg.query.words, cfg.query.k)
+        table = neighbour_table(scores["neighbors"])
         if table:
             print(table)
-        scores["neighbors"] = {w: nearest(vectors, words, w, cfg.query.k) for w in cfg.query.words if w in words}
         out = write_json(args["run"].report("eval", split), scores)
         picture = write_png(args["run"].preview(f"eval_{split}.png"),
-                            word_picture(vectors, words, questions, cfg.query.words))
+                            word_picture(vectors, words, questions, scores["neighbors"]))
         print(f"wrote {out} and {picture}")
         return scores
 
@@ -212,12 +221,10 @@ class EmbeddingsApp(App):
         self._known(words, a, b, c)
         index = {w: i for i, w in enumerate(words)}
         unit = unit_rows(vectors)
-        found, skip = [], {0}
+        scores = candidate_scores(unit, [index[a]], [index[b]], [index[c]], cfg.query.method, skip=[0])[0]
         offset = unit[index[b]] - unit[index[a]] + unit[index[c]]
-        for _ in range(min(cfg.query.k, len(words) - 4)):
-            d = int(answer(unit, [index[a]], [index[b]], [index[c]], cfg.query.method, skip=sorted(skip))[0])
-            skip.add(d)
-            found.append((words[d], float(unit[d] @ offset / np.linalg.norm(offset))))
+        best = np.argsort(-scores, kind="stable")[:min(cfg.query.k, len(words) - 4)]  # ties: the lower id first
+        found = [(words[d], float(unit[d] @ offset / np.linalg.norm(offset))) for d in best]
         print(f"{a} : {b} :: {c} : ?  ({'3CosAdd' if cfg.query.method == 'add' else '3CosMul'}; the cosine of each "
               f"answer to {b} - {a} + {c})")
         for word, score in found:
@@ -233,15 +240,6 @@ class EmbeddingsApp(App):
 
     def headline(self, run):
         return Headline("analogy accuracy (3CosAdd)", report_value(run, "eval", "test", "analogy_add", "all"), TARGET)
-
-    def export(self, cfg, args):
-        target = super().export(cfg, args)
-        words, vectors = self.vectors(args["run"])
-        unit = unit_rows(vectors).astype(np.float32)
-        write_text(target / "vectors.tsv", "".join("\t".join(f"{v:.6g}" for v in row) + "\n" for row in unit))
-        write_text(target / "metadata.tsv", "".join(f"{w}\n" for w in words))
-        print("vectors.tsv and metadata.tsv: load both at projector.tensorflow.org (or TensorBoard's projector)")
-        return target
 
     def serving(self, cfg, run):
         words, vectors = self.vectors(run)
@@ -278,13 +276,20 @@ class EmbeddingsApp(App):
             model=model, fn=serve, dynamic_spec={"ids": tf.TensorSpec([None], tf.int32)}, fixed_spec=spec,
             samples=samples, calibration=samples, endpoints={"vectors": vectors_of}, track=[lookup],
             scores=exporting.min_cosine("vector"), min_scores={"min_cosine": ecfg.min_cosine}, litert=description,
-            task=_task(cfg, words, ecfg.task_samples))
+            task=_task(cfg, words, ecfg.task_samples), files=_projector_files(words, unit))
         metadata = {"task": "word embeddings", "model": cfg.model.kind, "dimensions": int(unit.shape[1]),
                     "vocabulary": {"unknown_id": 0, "size": len(words), "file": "vocab.txt in the .tflite file"},
                     "tokenization": "lowercase; words are runs of letters and digits with inner apostrophes",
                     "saved_model_signatures": {"serve": "ids: int32 (N,) -> vector: float32 (N, dim)",
                                                "vectors": "words: string (N,) -> ids, vector (unknown words: id 0)"}}
         return serving, metadata
+
+
+def _projector_files(words, unit):
+    """The export's vectors.tsv and metadata.tsv (Serving.files), for projector.tensorflow.org."""
+    return {"vectors.tsv": ("".join("\t".join(f"{v:.6g}" for v in row) + "\n" for row in unit),
+                            "the unit vectors, a row per id; load it with metadata.tsv at projector.tensorflow.org"),
+            "metadata.tsv": ("".join(f"{w}\n" for w in words), "the word of each row of vectors.tsv")}
 
 
 def _task(cfg, words, count):
