@@ -8,14 +8,14 @@ import numpy as np
 import tensorflow as tf
 
 from keras_suite.data.pipeline import prefetched
+from keras_suite.data.skipgrams import flatten
 from keras_suite.files import replacing
 
 
 def cooccurrence(sentences, vocab_size, window=10):
     """(rows, cols, counts) of every word pair within `window` positions in a sentence (both orders), summed
     over the corpus with weight 1 / distance; ids 0 (unknown) are left out."""
-    ids = np.concatenate(sentences) if sentences else np.zeros(0, np.int32)
-    sentence = np.repeat(np.arange(len(sentences)), [len(s) for s in sentences])
+    ids, sentence = flatten(sentences)
     keys, weights = [], []
     for d in range(1, window + 1):
         same = sentence[d:] == sentence[:-d]

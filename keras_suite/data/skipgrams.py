@@ -73,10 +73,15 @@ def noise_distribution(counts, power=0.75):
     return p / p.sum()
 
 
+def flatten(sentences):
+    """(ids, sentence): the words of all sentences (arrays of ids) in one array, and each word's sentence number."""
+    ids = np.concatenate(sentences) if sentences else np.zeros(0, np.int32)
+    return ids, np.repeat(np.arange(len(sentences)), [len(s) for s in sentences])
+
+
 def _stream(sentences, keep, rng):
     """The subsampled words of all sentences in one array, with each word's sentence number."""
-    ids = np.concatenate(sentences) if sentences else np.zeros(0, np.int32)
-    sentence = np.repeat(np.arange(len(sentences)), [len(s) for s in sentences])
+    ids, sentence = flatten(sentences)
     kept = rng.random(len(ids)) < keep[ids]
     return ids[kept], sentence[kept]
 

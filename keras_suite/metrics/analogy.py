@@ -16,9 +16,9 @@ def unit_rows(vectors):
     return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
 
-def answer(unit, a, b, c, method="add", skip=None):
-    """The ids d (one per question) answering a : b :: c : d over the rows of `unit`, never a, b or c themselves,
-    nor the ids in `skip` (e.g. 0, the unknown word)."""
+def candidate_scores(unit, a, b, c, method="add", skip=None):
+    """(questions, words) scores of every row of `unit` as the d of a : b :: c : d under `method`, -inf for a, b, c
+    themselves and for the ids in `skip` (e.g. 0, the unknown word)."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got '{method}'")
     a, b, c = (np.asarray(x, np.int64) for x in (a, b, c))
@@ -32,7 +32,12 @@ def answer(unit, a, b, c, method="add", skip=None):
         scores[rows, x] = -np.inf
     if skip is not None:
         scores[:, list(skip)] = -np.inf
-    return np.argmax(scores, axis=1)
+    return scores
+
+
+def answer(unit, a, b, c, method="add", skip=None):
+    """The ids d (one per question) answering a : b :: c : d: the best of `candidate_scores`."""
+    return np.argmax(candidate_scores(unit, a, b, c, method, skip), axis=1)
 
 
 def analogy_accuracy(vectors, words, questions, method="add", batch=128):

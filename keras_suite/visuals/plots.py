@@ -15,13 +15,20 @@ def figure_to_array(fig):
     return picture
 
 
+def _panel_grid(count, columns, width, height):
+    """A figure of `count` panels in rows of `columns`, each `width` x `height` inches; (figure, the panels' axes
+    in order), the grid's unused cells blank."""
+    rows = -(-count // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(width * columns, height * rows), squeeze=False)
+    for ax in axes.flat[count:]:
+        ax.axis("off")
+    return fig, axes.flat[:count]
+
+
 def attention_heatmaps(panels, columns=2):
     """One heatmap per (weights (T, S), source tokens (S), output tokens (T), title) panel, side by side."""
-    rows = -(-len(panels) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(5.5 * columns, 4.2 * rows), squeeze=False)
-    for ax in axes.flat[len(panels):]:
-        ax.axis("off")
-    for ax, (weights, source, output, title) in zip(axes.flat, panels):
+    fig, axes = _panel_grid(len(panels), columns, 5.5, 4.2)
+    for ax, (weights, source, output, title) in zip(axes, panels):
         ax.imshow(weights, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
         ax.set_xticks(range(len(source)), [_label(t) for t in source], fontsize=7, rotation=90)
         ax.set_yticks(range(len(output)), [_label(t) for t in output], fontsize=7)
@@ -102,12 +109,8 @@ def word_map_figure(vectors, words, panels):
     vectors, an arrow from each a to its b (a relation the vectors hold shows as parallel arrows); a pair (word,
     None) is a plain point. `vectors` are rows of `words`."""
     index = {w: i for i, w in enumerate(words)}
-    columns = min(2, len(panels))
-    rows = -(-len(panels) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(6.4 * columns, 5.2 * rows), squeeze=False)
-    for ax in axes.ravel()[len(panels):]:
-        ax.axis("off")
-    for ax, (title, pairs) in zip(axes.ravel(), panels):
+    fig, axes = _panel_grid(len(panels), min(2, len(panels)), 6.4, 5.2)
+    for ax, (title, pairs) in zip(axes, panels):
         names = list(dict.fromkeys(w for pair in pairs for w in pair if w is not None))
         points = np.asarray(vectors, np.float64)[[index[w] for w in names]]
         centred = points - points.mean(axis=0)
@@ -134,13 +137,8 @@ def word_map_figure(vectors, words, panels):
 
 def neighbours_figure(tables):
     """One panel per (word, [(neighbour, cosine), ...]): the neighbours as horizontal bars, nearest on top."""
-    columns = min(2, len(tables))
-    rows = -(-len(tables) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(5.6 * columns, 0.34 * max(len(t) for _, t in tables) * rows + 1.2
-                                                     * rows), squeeze=False)
-    for ax in axes.ravel()[len(tables):]:
-        ax.axis("off")
-    for ax, (word, found) in zip(axes.ravel(), tables):
+    fig, axes = _panel_grid(len(tables), min(2, len(tables)), 5.6, 0.34 * max(len(t) for _, t in tables) + 1.2)
+    for ax, (word, found) in zip(axes, tables):
         names, cosines = [n for n, _ in found][::-1], [c for _, c in found][::-1]
         ax.barh(names, cosines, color="tab:blue")
         ax.set_xlim(min(0.0, min(cosines)), 1.0)
