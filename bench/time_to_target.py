@@ -25,7 +25,7 @@ from keras_suite.training.trainer import read_history  # noqa: E402
 # the validation figure each app logs per epoch, held against the target of the app's test headline
 VALIDATION = {"segmentation": "val_mean_iou", "detection": "val_map50", "face": "val_verification_accuracy",
               "seq2seq": "val_exact_match", "transformer": "val_exact_match", "style": "val_loss",
-              "embeddings": "val_analogy"}
+              "embeddings": "val_analogy", "captioning": "val_bleu4"}
 PLATEAU = 0.02
 
 

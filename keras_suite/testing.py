@@ -100,7 +100,7 @@ def assert_step_search_matches(cli, app, run, tmp_path, sources=12):
         source = np.zeros((1, length), np.int32)
         n = rng.integers(1, length + 1)
         source[0, :n] = rng.integers(4, vocab, n)
-        expected, got = whole(source=source), search(source)
+        expected, got = whole(source=source), search(source=source)
         np.testing.assert_array_equal(got["tokens"], expected["tokens"])
         np.testing.assert_allclose(got["scores"], expected["scores"], atol=1e-4)
     metadata, files = read_litert_metadata(target / "model_step.tflite")

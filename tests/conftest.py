@@ -23,6 +23,7 @@ TINY = {
     "transformer": ["train.epochs=2", "train.steps_per_epoch=12", "train.lr_schedule=transformer"],  # the paper's
     "style": ["style=brick"],
     "embeddings:cbow": ["model.kind=cbow"],
+    "captioning:transformer": ["model.decoder=transformer", "model.layers=1"],
     "embeddings:glove": ["model.kind=glove", "train.batch_size=64"],
 }
 

@@ -92,7 +92,7 @@ def test_split_overrides():
 
 
 @pytest.mark.parametrize("app", ["segmentation", "char_rnn", "seq2seq", "transformer", "face", "detection",
-                                 "embeddings"])
+                                 "embeddings", "captioning"])
 def test_shipped_configs_match_the_schema(app):
     from keras_suite.apps import APPS
 

@@ -1,8 +1,9 @@
 """Captioned scenes for image captioning: one or two groups of same-coloured shapes on natural textures, each
 scene described by several reference captions written from its own layout (counts, colours, shapes and where the
 groups are relative to each other), in different word orders. Colour-shape combinations held out of training
-appear only in the test split, so a model has to compose what it learned: "yellow" from yellow squares and
-circles, "triangle" from triangles of other colours."""
+appear only in the test split (in half of its scenes, `NOVEL_SHARE`), so a model has to compose what it learned:
+"yellow" from yellow squares and circles, "triangle" from triangles of other colours; the other half shows how
+it does on combinations it has seen."""
 
 import dataclasses
 
@@ -16,6 +17,7 @@ HELD_OUT = (("yellow", "triangle"), ("blue", "circle"))  # colour-shape pairs on
 RELATIONS = {"above": ("below", 0), "below": ("above", 0), "left of": ("right of", 1), "right of": ("left of", 1)}
 NUMBERS = ("", "one", "two", "three")
 GAP = 4  # pixels at least between the circles around two shapes: a person counts them apart
+NOVEL_SHARE = 0.5  # of the test scenes hold a held-out colour-shape pair
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,16 +44,21 @@ def captions(groups, relation=None):
             f"{first.phrase(article=False)} {relation} {second.phrase(article=False)}"]
 
 
+def novel(groups, held_out=HELD_OUT):
+    """Whether a layout's groups hold a held-out colour-shape pair."""
+    return any((g.colour, g.shape) in held_out for g in groups)
+
+
 def _layout(rng, split, held_out):
-    """(groups, relation) for a scene of `split`: training layouts avoid the held-out colour-shape pairs, test
-    layouts hold at least one."""
+    """(groups, relation) for a scene of `split`: training and validation layouts avoid the held-out colour-shape
+    pairs; a test layout holds at least one with probability NOVEL_SHARE, else none."""
+    wanted = split == "test" and rng.uniform() < NOVEL_SHARE
     while True:
         groups = [Group(int(rng.integers(1, 4)), str(rng.choice(list(COLOURS))), str(rng.choice(SHAPES)))
                   for _ in range(int(rng.integers(1, 3)))]
         if len(groups) == 2 and (groups[0].colour, groups[0].shape) == (groups[1].colour, groups[1].shape):
             continue  # two groups of the same kind would be one group
-        unseen = any((g.colour, g.shape) in held_out for g in groups)
-        if unseen == (split == "test"):
+        if novel(groups, held_out) == wanted:
             return groups, (str(rng.choice(list(RELATIONS))) if len(groups) == 2 else None)
 
 

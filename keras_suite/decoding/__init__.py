@@ -9,9 +9,9 @@ search in NumPy over an exported step model, for a host that drives the model on
 from keras_suite.decoding.beam import BeamSearch
 from keras_suite.decoding.factory import from_config
 from keras_suite.decoding.filters import top_k_filter, top_p_filter
-from keras_suite.decoding.loop import continue_text, decode
+from keras_suite.decoding.loop import continue_text, decode, search
 from keras_suite.decoding.sampling import Greedy, Sampling
 from keras_suite.decoding.scoring import classify_errors, sequence_log_prob
 
 __all__ = ["BeamSearch", "Greedy", "Sampling", "classify_errors", "continue_text", "decode", "from_config",
-           "sequence_log_prob", "top_k_filter", "top_p_filter"]
+           "search", "sequence_log_prob", "top_k_filter", "top_p_filter"]

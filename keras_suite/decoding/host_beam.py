@@ -61,8 +61,9 @@ def beam_search(state, step, width, alpha, nbest, max_length, start_id, end_id):
 
 
 class StepModelSearch:
-    """Beam search over a LiteRT file with `encode` and `decode_step` signatures: `search(source=ids (1, S))`
-    returns {"tokens": (1, nbest, max_length), "scores": (1, nbest)}, the outputs of the in-graph search.
+    """Beam search over a LiteRT file with `encode` and `decode_step` signatures: `search(**inputs)` (encode's
+    inputs, batch 1: `source=ids (1, S)`, `images=uint8 (1, S, S, 3)`) returns {"tokens": (1, nbest, max_length),
+    "scores": (1, nbest)}, the outputs of the in-graph search.
 
     The decode_step signature takes "tokens" (width,) and every state entry, and gives "logits" (width, V)
     and the entries it updates; `width` is its batch size. The entries encode does not give start as zeros.
@@ -82,8 +83,8 @@ class StepModelSearch:
         outputs = self.step(tokens=tokens, **state)
         return outputs.pop("logits"), outputs
 
-    def __call__(self, source):
-        state = {**self.zeros, **self.encode(source=np.asarray(source, np.int32))}
+    def __call__(self, **inputs):
+        state = {**self.zeros, **self.encode(**inputs)}
         tokens, scores = beam_search(state, self._step, self.width, self.alpha, self.nbest, self.max_length,
                                      self.start_id, self.end_id)
         return {"tokens": tokens[None], "scores": scores[None]}

@@ -1,4 +1,4 @@
-"""The one decoding loop shared by every generator (char-RNN, seq2seq, transformer)."""
+"""The one decoding loop shared by every generator (char-RNN, seq2seq, transformer, captioning)."""
 
 import tensorflow as tf
 
@@ -48,3 +48,15 @@ def continue_text(next_fn, prime, state, length, strategy, seed=(0, 0), end_toke
     for t in tf.range(tf.shape(prime)[1] - 1):
         _, state = next_fn(prime[:, t], state)
     return decode(next_fn, prime[:, -1], state, length, strategy, seed, end_token, first_step, return_state)
+
+
+def search(decoder, inputs, strategy, max_length, start_token, end_token, seed=(0, 0)):
+    """(tokens (B, N, T), scores (B, N)) for a batch of `inputs` (source ids, images: whatever
+    `decoder.encode(inputs) -> state` takes; `decoder.step` is the next_fn): N is the strategy's n-best
+    (1 for greedy search and sampling). Graph-friendly."""
+    state = decoder.encode(inputs)
+    start = tf.fill([tf.shape(inputs)[0]], start_token)
+    tokens, scores = decode(decoder.step, start, state, max_length, strategy, seed, end_token=end_token)
+    if not strategy.reorders:  # one hypothesis per input
+        tokens, scores = tokens[:, None], scores[:, None]
+    return tokens, scores

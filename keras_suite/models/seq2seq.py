@@ -47,26 +47,23 @@ def attention_model(model):
     return keras.Model(model.inputs, [model.output, model.get_layer("attention").output[1]])
 
 
-class IncrementalSeq2Seq:
-    """`encode(source ids) -> state` and `step(tokens, state) -> (logits, state)` over a trained model's layers.
+class AttentionRNNDecoder:
+    """`start(memory, mask, summaries) -> state` and `step(tokens, state) -> (logits, state)` over the decoder
+    layers of a trained model (target_embedding, decoder, attention, attentional, logits, bridge_i).
 
-    The state is a dict of batch-major tensors (decoder RNN states, encoder outputs, source mask),
-    so the shared decoding loop can reorder it by beam.
+    The state is a dict of batch-major tensors (decoder RNN states, the memory attended over, its mask),
+    so the shared decoding loop can reorder it by beam. `summaries[i]` is what bridge i turns into the
+    decoder's i-th initial state.
     """
 
     def __init__(self, model):
         get = model.get_layer
-        self.source_embedding, self.encoder = get("source_embedding"), get("encoder")
         self.bridges = [layer for layer in model.layers if layer.name.startswith("bridge_")]
         self.target_embedding, self.cell = get("target_embedding"), get("decoder").cell
         self.attention, self.attentional, self.logits = get("attention"), get("attentional"), get("logits")
 
-    def encode(self, source):
-        source = tf.convert_to_tensor(source, tf.int32)
-        mask = tf.not_equal(source, 0)
-        memory, *final = self.encoder(self.source_embedding(source), mask=mask)
-        half = len(final) // 2
-        states = [bridge(tf.concat([final[i], final[half + i]], -1)) for i, bridge in enumerate(self.bridges)]
+    def start(self, memory, mask, summaries):
+        states = [bridge(summary) for bridge, summary in zip(self.bridges, summaries)]
         return {"rnn": tuple(states), "memory": memory, "mask": mask}
 
     def step(self, tokens, state):
@@ -75,3 +72,18 @@ class IncrementalSeq2Seq:
         context, _ = self.attention(output[:, None], state["memory"], state["mask"])
         hidden = self.attentional(tf.concat([output, context[:, 0]], -1))
         return self.logits(hidden), {**state, "rnn": tuple(states)}
+
+
+class IncrementalSeq2Seq(AttentionRNNDecoder):
+    """`encode(source ids) -> state` and `step(tokens, state) -> (logits, state)` over a trained model's layers."""
+
+    def __init__(self, model):
+        super().__init__(model)
+        self.source_embedding, self.encoder = model.get_layer("source_embedding"), model.get_layer("encoder")
+
+    def encode(self, source):
+        source = tf.convert_to_tensor(source, tf.int32)
+        mask = tf.not_equal(source, 0)
+        memory, *final = self.encoder(self.source_embedding(source), mask=mask)
+        half = len(final) // 2
+        return self.start(memory, mask, [tf.concat([final[i], final[half + i]], -1) for i in range(half)])

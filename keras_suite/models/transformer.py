@@ -43,41 +43,31 @@ def attention_model(model):
     return keras.Model(model.inputs, [model.output, *[block.output[1] for block in decoder_blocks(model)]])
 
 
-class IncrementalTransformer:
-    """`encode(source ids) -> state` and `step(tokens, state) -> (logits, state)` over a trained model's layers.
+class CachedTransformerDecoder:
+    """`start(memory, mask) -> state` and `step(tokens, state) -> (logits, state)` over the decoder layers of a
+    trained model (target_embedding, decoder_i, decoder_norm, logits).
 
     The state holds, per decoder layer, a self-attention key/value cache of `max_length` positions
-    and the cross-attention keys/values of the encoder output (computed once), plus the source mask
+    and the cross-attention keys/values of the memory (computed once), plus the memory mask
     and the position index, all batch-major so beam search can reorder them. Each step projects
     one token and attends over the cache: O(T) per step, not a re-run of the O(T^2) prefix.
     """
 
     def __init__(self, model, max_length):
         self.model, self.max_length = model, max_length
-        get = model.get_layer
-        self.source_embedding, self.target_embedding = get("source_embedding"), get("target_embedding")
-        self.encoders = [layer for layer in model.layers if layer.name.startswith("encoder_")
-                         and layer.name != "encoder_norm"]
+        self.target_embedding = model.get_layer("target_embedding")
         self.decoders = decoder_blocks(model)
         names = {layer.name for layer in model.layers}
-        self.encoder_norm = get("encoder_norm") if "encoder_norm" in names else None
-        self.decoder_norm = get("decoder_norm") if "decoder_norm" in names else None
-        self.logits = get("logits")
+        self.decoder_norm = model.get_layer("decoder_norm") if "decoder_norm" in names else None
+        self.logits = model.get_layer("logits")
 
-    def encode(self, source):
-        source = tf.convert_to_tensor(source, tf.int32)
-        mask = tf.not_equal(source, 0)
-        x = self.source_embedding(source)
-        for block in self.encoders:
-            x = block(x, mask)
-        if self.encoder_norm is not None:
-            x = self.encoder_norm(x)
-        batch = tf.shape(source)[0]
+    def start(self, memory, mask):
+        batch = tf.shape(memory)[0]
         caches = []
         for block in self.decoders:
             mha = block.self_attention
-            caches.append(tf.zeros([batch, 2, self.max_length, mha.num_heads, mha.key_dim], x.dtype))
-        return {"self": tuple(caches), "cross": tuple(block.cross_attention.project(x) for block in self.decoders),
+            caches.append(tf.zeros([batch, 2, self.max_length, mha.num_heads, mha.key_dim], memory.dtype))
+        return {"self": tuple(caches), "cross": tuple(block.cross_attention.project(memory) for block in self.decoders),
                 "mask": mask, "index": tf.zeros([batch], tf.int32)}
 
     def step(self, tokens, state):
@@ -90,3 +80,25 @@ class IncrementalTransformer:
         if self.decoder_norm is not None:
             y = self.decoder_norm(y)
         return self.logits(y)[:, 0], {**state, "self": tuple(caches), "index": state["index"] + 1}
+
+
+class IncrementalTransformer(CachedTransformerDecoder):
+    """`encode(source ids) -> state` and `step(tokens, state) -> (logits, state)` over a trained model's layers."""
+
+    def __init__(self, model, max_length):
+        super().__init__(model, max_length)
+        self.source_embedding = model.get_layer("source_embedding")
+        self.encoders = [layer for layer in model.layers if layer.name.startswith("encoder_")
+                         and layer.name != "encoder_norm"]
+        names = {layer.name for layer in model.layers}
+        self.encoder_norm = model.get_layer("encoder_norm") if "encoder_norm" in names else None
+
+    def encode(self, source):
+        source = tf.convert_to_tensor(source, tf.int32)
+        mask = tf.not_equal(source, 0)
+        x = self.source_embedding(source)
+        for block in self.encoders:
+            x = block(x, mask)
+        if self.encoder_norm is not None:
+            x = self.encoder_norm(x)
+        return self.start(x, mask)

@@ -1,5 +1,7 @@
 """Figures rendered to uint8 RGB arrays (for PNG previews and TensorBoard images) with matplotlib's Agg backend."""
 
+import textwrap
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -145,5 +147,34 @@ def neighbours_figure(tables):
         ax.set_xlabel("cosine similarity")
         ax.set_title(f"nearest to '{word}'", fontsize=11)
         ax.tick_params(axis="y", labelsize=9)
+    fig.tight_layout()
+    return figure_to_array(fig)
+
+
+def caption_attention_figure(rows, max_words=10):
+    """Show, attend and tell: per (image uint8 (S, S, 3), words (T), attention (T, G, G), title) row, the image
+    under its caption, then the image again for each word (up to `max_words`) with where the decoder looked
+    while writing that word (attention upsampled over the image, brighter = more weight). The title goes under
+    the image."""
+    columns = 1 + min(max_words, max(len(words) for _, words, _, _ in rows))
+    titles = ["\n".join(textwrap.fill(line, 26) for line in title.splitlines()) for *_, title in rows]
+    heights = [1.9 + 0.22 * (title.count("\n") + 1) for title in titles]
+    fig, axes = plt.subplots(len(rows), columns, figsize=(1.9 * columns, sum(heights) + 0.3), squeeze=False,
+                             gridspec_kw={"height_ratios": heights})
+    for ax_row, (image, words, maps, _), title in zip(axes, rows, titles):
+        size = image.shape[0]
+        ax_row[0].imshow(image)
+        ax_row[0].set_title("image", fontsize=11)
+        ax_row[0].set_xlabel(title, fontsize=9, loc="left")
+        for ax, word, weights in zip(ax_row[1:], words, maps):
+            ax.imshow(image)
+            ax.imshow(weights, cmap="inferno", alpha=0.6, extent=(0, size, size, 0), interpolation="bilinear",
+                      vmin=0.0, vmax=max(float(np.max(weights)), 1e-6))
+            ax.set_title(_label(word), fontsize=11)
+        for ax in ax_row:
+            ax.set_xticks([])
+            ax.set_yticks([])
+        for ax in ax_row[1 + len(words):]:
+            ax.axis("off")
     fig.tight_layout()
     return figure_to_array(fig)

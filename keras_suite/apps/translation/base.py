@@ -7,7 +7,6 @@ target_in) -> weights (B, T, S)` for the heatmaps and, optionally, `optimizer(cf
 `steps_per_epoch -> optimizer` factory for the trainer).
 """
 
-import dataclasses
 import json
 from pathlib import Path
 
@@ -27,9 +26,9 @@ from keras_suite.console import progress_verbosity
 from keras_suite.data.pairs import EMBEDDED, encode_pairs, load_pairs, pair_dataset
 from keras_suite.data.tokenizer import END, END_ID, PAD_ID, START, START_ID, UNK, UNK_ID, Tokenizer
 from keras_suite.data.wordpiece import CONTINUE
-from keras_suite.decoding.host_beam import StepModelSearch
 from keras_suite.errors import UserError
 from keras_suite.export import litert_metadata as litert
+from keras_suite.export.step_layout import StepInput, step_layout
 from keras_suite.files import read_json, write_json
 from keras_suite.metrics import corpus_bleu, exact_match
 from keras_suite.training.trainer import fit
@@ -250,7 +249,12 @@ class TranslationApp(App):
             fixed_spec={"source": tf.TensorSpec([1, source_length], tf.int32)}, samples=samples,
             calibration=samples, endpoints={"translate": translate}, track=source_tok.layers + target_tok.layers,
             litert=description, task=task, scores=_same_best, min_scores={"same_best": ecfg.min_same_best},
-            layouts={"tflite_step": _step_layout(decoder, beam, max_length, source_length, description)})
+            layouts={"tflite_step": step_layout(decoder, beam, max_length, StepInput(
+                "source", tf.TensorSpec([1, source_length], tf.int32),
+                (tf.fill([1, source_length], 4), tf.fill([1, source_length], 5)), "the source sentence",
+                "translation", "target_vocab.txt",
+                f"source = np.zeros((1, {source_length}), np.int32)  # the sentence's ids from source_vocab.txt, "
+                "0-padded"), description)})
         metadata = {
             "task": f"translation ({cfg.data.source})",
             "search": {"beam": beam.width, "alpha": beam.alpha, "nbest": beam.nbest, "max_length": max_length},
@@ -270,86 +274,6 @@ class TranslationApp(App):
 def _same_best(reference, outputs):
     """The share of samples whose best translation is token for token the one Keras gives."""
     return {"same_best": float(np.mean(np.all(outputs["tokens"][:, 0] == reference["tokens"][:, 0], axis=-1)))}
-
-
-STATE = {  # what each entry of a decoder's state holds, by its name before the layer number
-    "self": "self-attention key/value cache of decoder layer {n}: keys then values of every generated position",
-    "cross": "cross-attention keys/values of decoder layer {n}, projected from the encoder output once",
-    "index": "position of the next token (the same in every row)",
-    "rnn": "decoder RNN state {n}",
-    "memory": "encoder outputs the decoder attends over",
-    "mask": "which source positions hold a token (not padding)"}
-
-
-def _step_layout(decoder, beam, max_length, source_length, main):
-    """The translator without its search loop, for runtimes that cannot run one (GPU delegates, NPUs): an
-    `encode` signature (source ids -> the decoder's state) and a `decode_step` signature (the last token of each
-    of the beam's hypotheses and the state -> next-token logits and the state entries it updates), driven on the
-    host by `decoding.host_beam`, which gives the in-graph search's n-best."""
-    example = decoder.encode(tf.fill([1, source_length], 4))
-    names = ["_".join(map(str, path)) for path, _ in keras.tree.flatten_with_path(example)]
-
-    def flat(state):
-        return dict(zip(names, keras.tree.flatten(state)))
-
-    other = flat(decoder.encode(tf.fill([1, source_length], 5)))
-    # entries that start as zeros whatever the source (caches, the position) are not encode's outputs: a
-    # converter would give the equal constants one tensor, and the host makes them
-    zeros = [n for n, t in flat(example).items() if not np.any(t) and not np.any(other[n])]
-
-    def encode(inputs):
-        return {n: t for n, t in flat(decoder.encode(inputs["source"])).items() if n not in zeros}
-
-    def decode_step(inputs):
-        state = keras.tree.pack_sequence_as(example, [inputs[n] for n in names])
-        logits, updated = decoder.step(inputs["tokens"], state)
-        return {"logits": logits, **{n: t for n, t in flat(updated).items() if t is not inputs[n]}}
-
-    width = beam.width
-    step_spec = {"tokens": tf.TensorSpec([width], tf.int32),
-                 **{n: tf.TensorSpec([width, *t.shape[1:]], t.dtype) for n, t in flat(example).items()}}
-    _, stepped = decoder.step(tf.fill([1], START_ID), example)  # which entries a step changes, as decode_step sees
-    updated = [n for n, t in flat(stepped).items() if t is not flat(example)[n]]
-
-    def state(name, rows):
-        kind, _, number = name.partition("_")
-        start = "; zeros at the start" if name in zeros else ""
-        return litert.feature(f"[{rows}, ...] {STATE[kind].format(n=int(number or 0) + 1)}{start}")
-
-    signatures = {
-        "encode": litert.Signature(
-            "the source sentence -> the decoder's state for it (batch 1: repeat it for each of the beam's "
-            f"{width} hypotheses; the entries it does not give start as zeros)", {"source": main.inputs["source"]},
-            {n: state(n, 1) for n in names if n not in zeros}),
-        "decode_step": litert.Signature(
-            f"one search step for the {width} hypotheses of a beam: their last token and state -> the logits of "
-            "the next token and the state entries the step changes (feed those back; the others stay)",
-            {"tokens": litert.feature(f"[{width}] int32 last target token of each hypothesis (first the start id "
-                                      f"{START_ID})"), **{n: state(n, width) for n in names}},
-            {"logits": {**litert.feature(f"[{width}, target vocabulary] float32 next-token logits"),
-                        "associated_files": [{"name": "target_vocab.txt", "type": "TENSOR_AXIS_LABELS"}]},
-             **{n: state(n, width) for n in updated}})}
-    description = dataclasses.replace(
-        main, description=f"translation as an encoder and one decoder step; the beam search (width {width}, length "
-                          f"normalization alpha {beam.alpha}, at most {max_length} tokens) runs on the host, as "
-                          "keras_suite.decoding.host_beam does it, and gives the n-best of the search inside "
-                          "model.tflite", inputs={}, outputs={}, signatures=signatures)
-    return exporting.Layout(
-        None, dict, description,
-        signatures={"encode": (encode, {"source": tf.TensorSpec([1, source_length], tf.int32)}),
-                    "decode_step": (decode_step, step_spec)},
-        runner=lambda interpreter: StepModelSearch(interpreter, beam.alpha, beam.nbest, max_length, START_ID, END_ID),
-        usage=(f"import numpy as np\n"
-               "from ai_edge_litert.interpreter import Interpreter\n"
-               "from keras_suite.decoding.host_beam import StepModelSearch  # NumPy only: beam_search() is the part "
-               "to port\n\n"
-               f'search = StepModelSearch(Interpreter(model_path="{{file}}"), alpha={beam.alpha}, nbest={beam.nbest}, '
-               f"max_length={max_length},\n"
-               f"                         start_id={START_ID}, end_id={END_ID})\n"
-               f"source = np.zeros((1, {source_length}), np.int32)  # the sentence's ids from source_vocab.txt, "
-               "0-padded\n"
-               'print(search(source)["tokens"][0, 0])  # the best translation\'s ids (target_vocab.txt); end id, '
-               "then padding"))
 
 
 def _litert(name, source_length, beam, max_length, source_tok, target_tok):

@@ -9,8 +9,9 @@ import logging
 
 import tensorflow as tf
 
+from keras_suite import decoding
 from keras_suite.data.tokenizer import END_ID, START_ID, Tokenizer
-from keras_suite.decoding import decode, sequence_log_prob
+from keras_suite.decoding import sequence_log_prob
 from keras_suite.errors import UserError
 
 log = logging.getLogger("keras_suite")
@@ -18,12 +19,7 @@ log = logging.getLogger("keras_suite")
 
 def search(decoder, source_ids, strategy, max_length, seed=(0, 0)):
     """(tokens (B, N, T), scores (B, N)) for padded source ids (B, S): graph-friendly."""
-    state = decoder.encode(source_ids)
-    start = tf.fill([tf.shape(source_ids)[0]], START_ID)
-    tokens, scores = decode(decoder.step, start, state, max_length, strategy, seed, end_token=END_ID)
-    if not strategy.reorders:  # greedy: one hypothesis per input
-        tokens, scores = tokens[:, None], scores[:, None]
-    return tokens, scores
+    return decoding.search(decoder, source_ids, strategy, max_length, START_ID, END_ID, seed)
 
 
 class Translator:
