@@ -123,9 +123,7 @@ class RNNCaptioner(AttentionRNNDecoder):
 
     def encode(self, images):
         memory = _encode(self.encoder, images)
-        summary = tf.reduce_mean(memory, axis=1)
-        mask = tf.ones(tf.shape(memory)[:2], tf.bool)
-        return self.start(memory, mask, [summary] * len(self.bridges))
+        return self.start(memory, None, [tf.reduce_mean(memory, axis=1)] * len(self.bridges))
 
 
 class TransformerCaptioner(CachedTransformerDecoder):
@@ -137,8 +135,7 @@ class TransformerCaptioner(CachedTransformerDecoder):
         self.encoder = model.get_layer("image_encoder")
 
     def encode(self, images):
-        memory = _encode(self.encoder, images)
-        return self.start(memory, tf.ones(tf.shape(memory)[:2], tf.bool))
+        return self.start(_encode(self.encoder, images), None)
 
 
 def incremental(model, max_length):

@@ -63,13 +63,15 @@ class AttentionRNNDecoder:
         self.attention, self.attentional, self.logits = get("attention"), get("attentional"), get("logits")
 
     def start(self, memory, mask, summaries):
+        """The first state; `mask` None: every memory position counts (no mask op in exported graphs)."""
         states = [bridge(summary) for bridge, summary in zip(self.bridges, summaries)]
-        return {"rnn": tuple(states), "memory": memory, "mask": mask}
+        return {"rnn": tuple(states), "memory": memory, **({} if mask is None else {"mask": mask})}
 
     def step(self, tokens, state):
         embedded = tf.gather(self.target_embedding.embeddings, tokens)  # the Embedding's lookup, without its mask
         output, states = self.cell(embedded, list(state["rnn"]))
-        context, _ = self.attention(output[:, None], state["memory"], state["mask"])
+        masked = {"memory_mask": state["mask"]} if "mask" in state else {}
+        context, _ = self.attention(output[:, None], state["memory"], **masked)
         hidden = self.attentional(tf.concat([output, context[:, 0]], -1))
         return self.logits(hidden), {**state, "rnn": tuple(states)}
 

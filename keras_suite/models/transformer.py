@@ -62,20 +62,21 @@ class CachedTransformerDecoder:
         self.logits = model.get_layer("logits")
 
     def start(self, memory, mask):
+        """The first state; `mask` None: every memory position counts (no mask op in exported graphs)."""
         batch = tf.shape(memory)[0]
         caches = []
         for block in self.decoders:
             mha = block.self_attention
             caches.append(tf.zeros([batch, 2, self.max_length, mha.num_heads, mha.key_dim], memory.dtype))
         return {"self": tuple(caches), "cross": tuple(block.cross_attention.project(memory) for block in self.decoders),
-                "mask": mask, "index": tf.zeros([batch], tf.int32)}
+                **({} if mask is None else {"mask": mask}), "index": tf.zeros([batch], tf.int32)}
 
     def step(self, tokens, state):
         index = state["index"][0]
         y = self.target_embedding(tokens[:, None], start_index=index)
         caches = []
         for block, self_cache, cross_cache in zip(self.decoders, state["self"], state["cross"]):
-            y, self_cache = block.step(y, index, self_cache, cross_cache, state["mask"])
+            y, self_cache = block.step(y, index, self_cache, cross_cache, state.get("mask"))
             caches.append(self_cache)
         if self.decoder_norm is not None:
             y = self.decoder_norm(y)
