@@ -22,11 +22,12 @@ import tensorflow as tf  # noqa: E402
 from timing import cli  # noqa: E402
 
 from keras_suite.apps import APPS  # noqa: E402
-from keras_suite.apps.translation.report import compare_searches, search_strategies  # noqa: E402
+from keras_suite.apps.translation.report import compare_searches  # noqa: E402
 from keras_suite.config import load_config  # noqa: E402
 from keras_suite.data.numbers import number_pairs  # noqa: E402
 from keras_suite.data.pairs import load_pairs  # noqa: E402
 from keras_suite.data.tokenizer import Tokenizer  # noqa: E402
+from keras_suite.decoding.compare import search_strategies  # noqa: E402
 from keras_suite.runs import Run  # noqa: E402
 
 PAIRS = 22_000  # the reversed TSV: ~90% train, 5% validation, 5% test

@@ -24,6 +24,7 @@ from keras_suite.apps.captioning.monitor import CaptionMonitor, attention_pictur
 from keras_suite.config import arguments
 from keras_suite.data.caption_sets import caption_dataset, load_captions, reference_ids, square
 from keras_suite.data.tokenizer import END_ID, PAD_ID, START_ID, UNK, Tokenizer
+from keras_suite.decoding.compare import search_strategies
 from keras_suite.errors import UserError
 from keras_suite.export import litert_metadata as litert
 from keras_suite.export.step_layout import StepInput, step_layout
@@ -114,8 +115,7 @@ class CaptioningApp(App):
             cfg.decode.eval_examples or getattr(cfg.data, f"num_{split}"))})[1 if split == "val" else 2]
         data = data.take(cfg.decode.eval_examples or len(data))
         dc = cfg.decode
-        strategies = [("greedy", decoding.from_config())] + [
-            (f"beam {w}", decoding.from_config(beam=int(w), alpha=dc.alpha)) for w in dc.widths]
+        strategies = search_strategies(dc.widths, dc.alpha)
         print(f"captioning {len(data)} {split} images with {len(strategies)} searches (alpha {dc.alpha})")
         rows, outputs = compare_searches(captioner, data.images, data.references, strategies)
         print(format_table(rows))

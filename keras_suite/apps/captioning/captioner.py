@@ -2,13 +2,13 @@
 the scores a caption gets against its references (BLEU-1..4, CIDEr-D, exact match)."""
 
 import math
-import time
 
 import numpy as np
 import tensorflow as tf
 
 from keras_suite import decoding
 from keras_suite.data.tokenizer import END_ID, START_ID
+from keras_suite.decoding.compare import timed_best
 from keras_suite.metrics import corpus_bleu
 from keras_suite.metrics.cider import cider_d
 from keras_suite.models.captioner import attention_model, incremental
@@ -118,10 +118,7 @@ def compare_searches(captioner, images, references, strategies):
     refs = [captioner.words(r) for r in references]
     rows, outputs = [], {}
     for name, strategy in strategies:
-        captioner.caption(images[:2], strategy)  # trace the graph outside the timing
-        start = time.perf_counter()
-        texts = [nbest[0][0] for nbest in captioner.caption(images, strategy)]
-        ms = (time.perf_counter() - start) * 1000 / max(1, len(images))
+        texts, ms = timed_best(captioner.caption, images, strategy)
         rows.append({"search": name, **caption_scores(captioner.words(texts), refs), "ms_per_image": ms})
         outputs[name] = texts
     return rows, outputs

@@ -19,13 +19,14 @@ from keras_suite import export as exporting
 from keras_suite.apps.base import App, Headline
 from keras_suite.apps.translation.config import DECODE_MARGIN
 from keras_suite.apps.translation.monitor import TranslationMonitor
-from keras_suite.apps.translation.report import analyze_errors, compare_searches, format_table, search_strategies
+from keras_suite.apps.translation.report import analyze_errors, compare_searches, format_table
 from keras_suite.apps.translation.translator import Translator, search
 from keras_suite.config import arguments
 from keras_suite.console import progress_verbosity
 from keras_suite.data.pairs import EMBEDDED, encode_pairs, load_pairs, pair_dataset
 from keras_suite.data.tokenizer import END, END_ID, PAD_ID, START, START_ID, UNK, UNK_ID, Tokenizer
 from keras_suite.data.wordpiece import CONTINUE
+from keras_suite.decoding.compare import search_strategies
 from keras_suite.errors import UserError
 from keras_suite.export import litert_metadata as litert
 from keras_suite.export.step_layout import StepInput, step_layout

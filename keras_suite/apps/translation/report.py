@@ -1,15 +1,9 @@
 """Translation evaluation shared by the seq2seq and transformer apps: BLEU and exact match per search
 strategy in one table, and the search-vs-model error analysis."""
 
-import time
-
-from keras_suite.decoding import classify_errors, from_config
+from keras_suite.decoding import classify_errors
+from keras_suite.decoding.compare import timed_best
 from keras_suite.metrics import corpus_bleu, exact_match
-
-
-def search_strategies(widths, alpha):
-    """[("greedy", Greedy()), ("beam 1", ...), ...] for the widths to compare."""
-    return [("greedy", from_config())] + [(f"beam {w}", from_config(beam=int(w), alpha=alpha)) for w in widths]
 
 
 def compare_searches(translator, pairs, strategies, progress=None):
@@ -18,10 +12,7 @@ def compare_searches(translator, pairs, strategies, progress=None):
     refs = [[r] for r in translator.token_lists(targets)]
     rows, outputs = [], {}
     for name, strategy in strategies:
-        translator.translate(sources[:2], strategy)  # trace the graph outside the timing
-        start = time.perf_counter()
-        texts = [nbest[0][0] for nbest in translator.translate(sources, strategy)]
-        ms = (time.perf_counter() - start) * 1000 / max(1, len(sources))
+        texts, ms = timed_best(translator.translate, sources, strategy)
         hyps = translator.token_lists(texts)
         bleu = corpus_bleu(hyps, refs)
         rows.append({"search": name, "bleu": bleu["bleu"], "exact_match": exact_match(hyps, refs),
