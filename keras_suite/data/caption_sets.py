@@ -120,14 +120,11 @@ def load_captions(source="synthetic", image_size=96, num_train=4000, num_val=200
 def reference_ids(tokenizer, references, max_length):
     """(ids (N, R, L) int32: each reference's token ids then the end id, 0-padded to the longest (L - 1 tokens);
     counts (N,): references per image). References longer than `max_length` tokens are cut there."""
-    per_image = max(len(refs) for refs in references)
-    flat = [tokens[:max_length] for tokens in tokenizer.encode(
-        tf.constant([caption for refs in references for caption in refs])).to_list()]
-    ids = np.zeros((len(references), per_image, max(map(len, flat)) + 1), np.int32)
+    padded = tokenizer.encode_ended([caption for refs in references for caption in refs], max_length)
+    ids = np.zeros((len(references), max(len(refs) for refs in references), padded.shape[1]), np.int32)
     row = 0
     for i, refs in enumerate(references):
-        for k in range(len(refs)):
-            ids[i, k, :len(flat[row + k]) + 1] = [*flat[row + k], END_ID]
+        ids[i, :len(refs)] = padded[row:row + len(refs)]
         row += len(refs)
     return ids, np.array([len(refs) for refs in references], np.int32)
 

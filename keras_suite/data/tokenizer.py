@@ -9,6 +9,7 @@ import collections
 import json
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from keras_suite.choices import TOKEN_LEVELS as LEVELS
@@ -92,6 +93,15 @@ class Tokenizer:
     def encode(self, text):
         """Ragged int32 ids of a batch of texts (no start/end tokens)."""
         return tf.cast(self._lookup(self.split(text)), tf.int32)
+
+    def encode_ended(self, texts, max_tokens=None):
+        """int32 (N, T + 1): each text's ids (the first `max_tokens` of them), then the end id, 0-padded to the
+        longest."""
+        rows = [[*ids[:max_tokens], END_ID] for ids in self.encode(tf.constant(list(texts))).to_list()]
+        padded = np.zeros((len(rows), max(map(len, rows), default=1)), np.int32)
+        for i, row in enumerate(rows):
+            padded[i, :len(row)] = row
+        return padded
 
     def decode(self, ids):
         """Texts of padded id rows (batch, T), each cut at its first end token; unknown ids read [UNK]."""

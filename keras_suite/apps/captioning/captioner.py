@@ -85,12 +85,7 @@ class Captioner:
 
     def target_ids(self, texts):
         """Padded target ids with the end id appended (B, T + 1)."""
-        encoded = self.tokenizer.encode(tf.constant(list(texts))).to_list()
-        rows = [[*ids[:self.max_length - 1], END_ID] for ids in encoded]
-        padded = np.zeros((len(rows), max(map(len, rows))), np.int32)
-        for i, row in enumerate(rows):
-            padded[i, :len(row)] = row
-        return padded
+        return self.tokenizer.encode_ended(texts, self.max_length - 1)
 
     def log_prob(self, images, texts):
         """(log P(caption | image), length with the end token) for each image and its caption."""

@@ -57,7 +57,7 @@ class TranslationMonitor(keras.callbacks.Callback):
         """One panel per example, or, when `attention` returns {name: weights} (per layer and head),
         one panel per name for the first example."""
         source_ids = translator.source_ids(sources).numpy()
-        target_out = translator.target_ids(outputs).numpy()
+        target_out = translator.target_ids(outputs)
         target_in = np.concatenate([np.full((len(outputs), 1), START_ID, np.int32), target_out[:, :-1]], axis=1)
         weights = self.attention(self.model, source_ids, target_in)
         named = weights if isinstance(weights, dict) else None

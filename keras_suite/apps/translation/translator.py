@@ -88,9 +88,7 @@ class Translator:
 
     def target_ids(self, texts):
         """Padded target ids with the end token appended (B, T + 1)."""
-        ragged = self.target_tok.encode(tf.constant(list(texts)))
-        ends = tf.fill([ragged.nrows(), 1], END_ID)
-        return tf.concat([ragged, tf.RaggedTensor.from_tensor(ends)], axis=1).to_tensor()
+        return self.target_tok.encode_ended(texts)
 
     def score_ids(self, source_ids, target_ids):
         """(log P(target | source), length incl. the end token) as numpy arrays, for padded id batches."""
