@@ -13,7 +13,8 @@ CONFIGS = Path(__file__).parents[1] / "keras_suite" / "configs" / "segmentation"
 
 
 def test_defaults_and_overrides():
-    cfg = load_config(SegmentationConfig, [], {"train.epochs": "3", "model.filters": "16", "train.learning_rate": "1e-4"})
+    cfg = load_config(SegmentationConfig, [],
+                      {"train.epochs": "3", "model.filters": "16", "train.learning_rate": "1e-4"})
     assert cfg.train.epochs == 3 and cfg.model.filters == 16 and cfg.train.learning_rate == 1e-4
     assert cfg.data.image_size == SegmentationConfig().data.image_size
     # Section defaults set by the app (not the shared TrainConfig class) survive overrides of that section.
@@ -92,7 +93,7 @@ def test_split_overrides():
 
 
 @pytest.mark.parametrize("app", ["segmentation", "char_rnn", "seq2seq", "transformer", "face", "detection",
-                                 "embeddings", "captioning"])
+                                 "embeddings", "captioning", "autoencoder"])
 def test_shipped_configs_match_the_schema(app):
     from keras_suite.apps import APPS
 

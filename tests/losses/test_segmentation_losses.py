@@ -33,7 +33,8 @@ def test_ce_dice_is_weighted_sum():
     probs = np.clip(PRED, 0.1, 0.9)
     ce = float(keras.losses.SparseCategoricalCrossentropy()(TRUTH, probs))
     dice = float(DiceLoss()(TRUTH, probs))
-    assert float(CEDiceLoss(ce_weight=2.0, dice_weight=0.5)(TRUTH, probs)) == pytest.approx(2 * ce + 0.5 * dice, rel=1e-5)
+    weighted = CEDiceLoss(ce_weight=2.0, dice_weight=0.5)(TRUTH, probs)
+    assert float(weighted) == pytest.approx(2 * ce + 0.5 * dice, rel=1e-5)
     assert_config_roundtrip(CEDiceLoss(ce_weight=2.0))
 
 

@@ -50,7 +50,8 @@ def test_yolo_loss_on_hand_made_predictions(grid):
     assert float(loss.components(targets, near)["noobj"]) < 1e-4
     # ...unless the ignore threshold is 1.
     strict = YoloLoss(64, (16, 32), ANCHORS, C, ignore_iou=1.0)
-    assert float(strict.components(targets, near)["noobj"]) == pytest.approx(20.0 / 38, rel=1e-3)  # 38 background positions
+    # 38 background positions
+    assert float(strict.components(targets, near)["noobj"]) == pytest.approx(20.0 / 38, rel=1e-3)
     giou = YoloLoss(64, (16, 32), ANCHORS, C, box="giou")
     assert float(giou.components(targets, shifted)["box"]) > 0.01
     clone = assert_config_roundtrip(loss)

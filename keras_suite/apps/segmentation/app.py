@@ -22,9 +22,9 @@ from keras_suite.models.unet import build_unet
 from keras_suite.training.trainer import fit
 from keras_suite.visuals.images import ImageFolder, write_png
 from keras_suite.visuals.overlay import colorize, labelled_grid, overlay, palette, upscale
+from keras_suite.visuals.previews import ImagePreview
 
 PREVIEW_SIDE = 192  # pixels a preview tile has at least
-from keras_suite.visuals.previews import ImagePreview
 
 
 def make_loss(name="ce_dice", focal_gamma=2.0, dice_weight=1.0):
