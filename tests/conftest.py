@@ -25,6 +25,7 @@ TINY = {
     "embeddings:cbow": ["model.kind=cbow"],
     "captioning:transformer": ["model.decoder=transformer", "model.layers=1"],
     "embeddings:glove": ["model.kind=glove", "train.batch_size=64"],
+    "autoencoder:variational": ["model.kind=variational", "model.kl_warmup_epochs=1"],
 }
 
 

@@ -2,8 +2,9 @@
 of the fixed-size signature with builtin ops only, carrying the app's LiteRT metadata; where an app has those
 layouts, the same signature laid out for MediaPipe Tasks (`tflite_tasks`) or for a GPU delegate without
 non-max suppression (`tflite_nonms`), a layout of integers only for NPUs (`tflite_int8_full`: uint8 in and out,
-no float op), and a translator's encoder and decoder step for a search on the host (`tflite_step`, and
-`tflite_step_int8` with int8 weights). Each writes its artifact into the work folder and
+no float op), a translator's encoder and decoder step for a search on the host (`tflite_step`, and
+`tflite_step_int8` with int8 weights), and an autoencoder's encoder and decoder as two signatures
+(`tflite_split`). Each writes its artifact into the work folder and
 runs it on the parity samples."""
 
 import os
@@ -20,10 +21,11 @@ from keras_suite.registry import Registry
 
 EXPORTERS = Registry("export format")
 # checked with another format's limits unless configured
-LIMITS_OF = {"tflite_tasks": "tflite", "tflite_nonms": "tflite", "tflite_step": "tflite",
+LIMITS_OF = {"tflite_tasks": "tflite", "tflite_nonms": "tflite", "tflite_step": "tflite", "tflite_split": "tflite",
              "tflite_step_int8": "tflite_int8", "tflite_int8_full": "tflite_int8"}
 # the formats that write a layout, and which
 LAYOUT_OF = {"tflite_tasks": "tflite_tasks", "tflite_nonms": "tflite_nonms", "tflite_step": "tflite_step",
+             "tflite_split": "tflite_split",
              "tflite_step_int8": "tflite_step", "tflite_int8_full": "tflite_int8_full"}
 
 
@@ -138,6 +140,8 @@ EXPORTERS.register("tflite_nonms")(_tflite("float32", "model_nonms.tflite", "tfl
                                            "layout without non-max suppression"))
 EXPORTERS.register("tflite_step")(_tflite("float32", "model_step.tflite", "tflite_step",
                                           "encode / decode_step layout"))
+EXPORTERS.register("tflite_split")(_tflite("float32", "model_split.tflite", "tflite_split",
+                                           "encode / decode layout"))
 EXPORTERS.register("tflite_int8_full")(_tflite("int8_full", "model_int8_full.tflite", "tflite_int8_full",
                                                "full-integer layout"))
 EXPORTERS.register("tflite_step_int8")(_tflite("dynamic_int8", "model_step_int8.tflite", "tflite_step_int8",

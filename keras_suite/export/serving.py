@@ -116,17 +116,17 @@ class Layout:
     probe: bool = True
 
 
-def image_specs(size, name="images"):
-    """(dynamic_spec, fixed_spec) of a uint8 RGB image input: any batch and size for the SavedModel, one
-    `size` x `size` image for TFLite."""
-    return ({name: tf.TensorSpec([None, None, None, 3], tf.uint8)},
-            {name: tf.TensorSpec([1, size, size, 3], tf.uint8)})
+def image_specs(size, name="images", channels=3):
+    """(dynamic_spec, fixed_spec) of a uint8 image input (RGB, or grey with `channels` 1): any batch and size for
+    the SavedModel, one `size` x `size` image for TFLite."""
+    return ({name: tf.TensorSpec([None, None, None, channels], tf.uint8)},
+            {name: tf.TensorSpec([1, size, size, channels], tf.uint8)})
 
 
-def image_input(size, name="images"):
+def image_input(size, name="images", channels=3):
     """The metadata entry describing that input."""
-    return {"name": name, "dtype": "uint8", "layout": "NHWC", "channels": "RGB",
-            "saved_model_shape": [None, None, None, 3], "tflite_shape": [1, size, size, 3]}
+    return {"name": name, "dtype": "uint8", "layout": "NHWC", "channels": "RGB" if channels == 3 else "GRAYSCALE",
+            "saved_model_shape": [None, None, None, channels], "tflite_shape": [1, size, size, channels]}
 
 
 def full_integer_layout(fn, size, back, litert, name="images"):

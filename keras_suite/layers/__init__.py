@@ -6,6 +6,7 @@ from keras_suite.layers.conv_block import ConvBlock
 from keras_suite.layers.cross_attention import CrossAttention
 from keras_suite.layers.csp_block import CSPBlock
 from keras_suite.layers.down_block import DownBlock
+from keras_suite.layers.gaussian_sampling import GaussianSampling
 from keras_suite.layers.inception_resnet_block import InceptionResNetBlock
 from keras_suite.layers.instance_normalization import InstanceNormalization
 from keras_suite.layers.inverted_residual_block import InvertedResidualBlock
@@ -13,12 +14,14 @@ from keras_suite.layers.learned_position_embedding import LearnedPositionEmbeddi
 from keras_suite.layers.nearest_upsampling import NearestUpsampling2D
 from keras_suite.layers.resize_conv import ResizeConv2D
 from keras_suite.layers.sinusoidal_position_encoding import SinusoidalPositionEncoding
+from keras_suite.layers.sparsity_penalty import SparsityPenalty
 from keras_suite.layers.token_and_position_embedding import TokenAndPositionEmbedding
 from keras_suite.layers.transformer_decoder_block import TransformerDecoderBlock
 from keras_suite.layers.transformer_encoder_block import TransformerEncoderBlock
 from keras_suite.layers.up_block import UpBlock
 
 __all__ = ["CachedMultiHeadAttention", "CausalTransformerBlock", "ConvBlock", "CrossAttention", "CSPBlock",
-           "DownBlock", "InceptionResNetBlock", "InstanceNormalization", "InvertedResidualBlock",
+           "DownBlock", "GaussianSampling", "InceptionResNetBlock", "InstanceNormalization", "InvertedResidualBlock",
            "LearnedPositionEmbedding", "NearestUpsampling2D", "ResizeConv2D", "SinusoidalPositionEncoding",
-           "TokenAndPositionEmbedding", "TransformerDecoderBlock", "TransformerEncoderBlock", "UpBlock"]
+           "SparsityPenalty", "TokenAndPositionEmbedding", "TransformerDecoderBlock", "TransformerEncoderBlock",
+           "UpBlock"]

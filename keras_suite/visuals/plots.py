@@ -178,3 +178,43 @@ def caption_attention_figure(rows, max_words=10):
             ax.axis("off")
     fig.tight_layout()
     return figure_to_array(fig)
+
+
+def image_grid_figure(images, title, columns=8, captions=None):
+    """`images` (N, S, S, C) uint8 in a titled grid of `columns`, each with its caption below when given."""
+    images = np.asarray(images)
+    count = len(images)
+    columns = min(columns, count)
+    fig, axes = _panel_grid(count, columns, 1.3, 1.45 if captions else 1.3)
+    for i, ax in enumerate(axes):
+        image = images[i]
+        ax.imshow(image[..., 0] if image.shape[-1] == 1 else image, cmap="gray", vmin=0, vmax=255,
+                  interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if captions:
+            ax.set_xlabel(captions[i], fontsize=9)
+    fig.suptitle(title, fontsize=12)
+    fig.tight_layout()
+    return figure_to_array(fig)
+
+
+def latent_scatter_figure(points, labels, names, title, axes_labels=("code 1", "code 2")):
+    """A 2-D scatter of `points`, coloured by `labels` (-1: unlabelled) with a legend of `names`."""
+    fig, ax = plt.subplots(figsize=(7.5, 6.5))
+    labels = np.asarray(labels)
+    cmap = plt.get_cmap("tab10" if len(names) <= 10 else "tab20")
+    if not names or np.all(labels < 0):
+        ax.scatter(points[:, 0], points[:, 1], s=12, alpha=0.7, color="tab:blue")
+    else:
+        for k, name in enumerate(names):
+            keep = labels == k
+            if keep.any():
+                ax.scatter(points[keep, 0], points[keep, 1], s=12, alpha=0.75, color=cmap(k % cmap.N), label=name)
+        ax.legend(title="label", markerscale=2, fontsize=9, loc="best")
+    ax.set_xlabel(axes_labels[0])
+    ax.set_ylabel(axes_labels[1])
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return figure_to_array(fig)

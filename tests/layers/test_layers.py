@@ -23,6 +23,8 @@ CASES = {
     # main, side, fuse and one bottleneck (2 convs), each conv + BN
     "CSPBlock": ({"filters": 16, "depth": 1}, (2, 8, 8, 12), (2, 8, 8, 16), 15, 10, {}),
     "DownBlock": ({"filters": 8}, (2, 16, 16, 3), [(2, 16, 16, 8), (2, 8, 8, 8)], 6, 4, {}),
+    # [mean, log_var] -> the mean at inference; the KL weight (warm-up) is its one variable, not trained
+    "GaussianSampling": ({"beta": 0.5, "seed": 1}, [(2, 6), (2, 6)], (2, 6), 0, 1, {}),
     "InceptionResNetBlock": ({"branch_filters": 4}, (2, 8, 8, 16), (2, 8, 8, 16), 20, 12, {}),
     "InstanceNormalization": ({}, (2, 5, 4, 3), (2, 5, 4, 3), 2, 0, {}),
     # expand, depthwise and project convs, each + BN
@@ -32,6 +34,7 @@ CASES = {
     # resized to the reference's size (9 x 7), then one conv
     "ResizeConv2D": ({"filters": 6}, [(2, 4, 4, 3), (2, 9, 7, 5)], (2, 9, 7, 6), 2, 0, {}),
     "SinusoidalPositionEncoding": ({}, (2, 5, 8), (2, 5, 8), 0, 0, {}),
+    "SparsityPenalty": ({"kind": "kl", "weight": 0.1, "target": 0.1}, (2, 8), (2, 8), 0, 0, {}),
     "TokenAndPositionEmbedding": ({"vocab_size": 12, "max_length": 16, "dim": 8, "positional": "learned"}, (2, 5),
                                   (2, 5, 8), 2, 0, {"input_dtype": "int32"}),
     # self- and cross-attention (8 each), three layer norms (6), the feed-forward pair (4); attention weights out
