@@ -119,6 +119,31 @@ class ExportConfig:
 
 
 @dataclasses.dataclass
+class VisualizeConfig:
+    """`visualize`: images optimized from noise (`steps` of normalized gradient ascent of size `learning_rate`,
+    random shifts of up to `jitter` pixels, `l2` and total-variation `tv` penalties, a blur every `blur_every` steps,
+    Fourier coefficients scaled by 1/frequency with `decorrelate`) to excite `channels` of `layer` (default: the
+    middle feature layer; no channels: the `top_k` most active on test images); and the saliency of one image: its
+    gradient, SmoothGrad (`smooth_samples` noisy copies, noise `smooth_noise` of the pixel range) and integrated
+    gradients (`ig_steps` steps from a black and from a blurred baseline)."""
+
+    layer: str | None = None
+    channels: tuple[int, ...] = setting((), ge=0)
+    top_k: int = setting(8, ge=1, le=256)
+    steps: int = setting(256, ge=1, le=100_000)
+    learning_rate: float = setting(0.02, gt=0)
+    jitter: int = setting(4, ge=0, le=64)
+    l2: float = setting(0.0, ge=0)
+    tv: float = setting(0.05, ge=0)
+    blur_every: int = setting(0, ge=0)
+    decorrelate: bool = True
+    smooth_samples: int = setting(25, ge=1, le=10_000)
+    smooth_noise: float = setting(0.15, ge=0, le=1)
+    ig_steps: int = setting(64, ge=1, le=10_000)
+    seed: int = 0
+
+
+@dataclasses.dataclass
 class ImageExportConfig(ExportConfig):
     """An image app's export: a full-integer file too, int8 calibrated on real photos as well as on the app's own
     images, and every file compared with Keras on real photos held out from that calibration."""

@@ -7,7 +7,9 @@ from pathlib import Path
 import keras
 
 from keras_suite import export as exporting
+from keras_suite.apps.visualize import DEFAULT_SIDE, visualize
 from keras_suite.config import load_config
+from keras_suite.data.caption_sets import square
 from keras_suite.errors import UserError, closest
 from keras_suite.files import read_json
 from keras_suite.runs import Run
@@ -153,6 +155,28 @@ class App:
             else:
                 reason = text.splitlines()[0][:200] if text else type(e).__name__
             raise UserError(f"cannot load {path}: {reason}") from None
+
+    def visualize(self, cfg, args):
+        """Feature visualization of a layer and the saliency of an image (apps whose spec has the command)."""
+        return visualize(self, cfg, args)
+
+    def visual_samples(self, cfg):
+        """uint8 test images (N, S, S, C) the most active channels are picked on; the first is the default image
+        of the saliency maps."""
+        raise NotImplementedError
+
+    def visual_input(self, cfg, photo, model):
+        """A photo (H, W, 3 uint8) as the model's input image (uint8): resized square to its size."""
+        return square(photo, model.input_shape[1] or DEFAULT_SIDE)
+
+    def saliency_context(self, cfg, args):
+        """What `saliency_target` needs from the command's arguments (read before the model loads)."""
+        return None
+
+    def saliency_target(self, cfg, run, model, image, context):
+        """(f: float32 images 0-255 -> one number each, what it is) that the saliency maps of `image` explain, or
+        None where the app has no such number."""
+        return None
 
     def export_target(self, cfg, run):
         """`<export.out_dir>/<app>/<export.name or run name>`, refused if it holds files (unless overwrite); checked

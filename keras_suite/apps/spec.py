@@ -34,6 +34,10 @@ EVALUATE = Command("score a trained run on its test (or val) split", ("run",), (
 PREDICT = Command("run a trained model on an image or a folder of images; write PNGs", ("run", "image"), ("out",))
 EXPORT = Command("write a SavedModel and TFLite files, each checked against Keras", ("run",),
                  ("formats", "name", "overwrite"))
+VISUALIZE = Command("feature visualization of a layer's channels (gradient ascent from noise) and the saliency of "
+                    "an image (gradients, SmoothGrad, integrated gradients): labelled PNGs", ("run",),
+                    ("image", "out", "layer", "channels", "top_k"))
+VISUALIZE_ALIASES = {"layer": "visualize.layer", "channels": "visualize.channels", "top_k": "visualize.top_k"}
 EXPORT_ALIASES = {"formats": "export.formats", "name": "export.name", "overwrite": "export.overwrite"}
 
 

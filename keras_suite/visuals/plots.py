@@ -180,12 +180,13 @@ def caption_attention_figure(rows, max_words=10):
     return figure_to_array(fig)
 
 
-def image_grid_figure(images, title, columns=8, captions=None):
-    """`images` (N, S, S, C) uint8 in a titled grid of `columns`, each with its caption below when given."""
+def image_grid_figure(images, title, columns=8, captions=None, panel=1.3):
+    """`images` (N, S, S, C) uint8 in a titled grid of `columns` (each `panel` inches wide), each with its caption
+    below when given."""
     images = np.asarray(images)
     count = len(images)
     columns = min(columns, count)
-    fig, axes = _panel_grid(count, columns, 1.3, 1.45 if captions else 1.3)
+    fig, axes = _panel_grid(count, columns, panel, panel + (0.4 if captions else 0))
     for i, ax in enumerate(axes):
         image = images[i]
         ax.imshow(image[..., 0] if image.shape[-1] == 1 else image, cmap="gray", vmin=0, vmax=255,
@@ -193,8 +194,8 @@ def image_grid_figure(images, title, columns=8, captions=None):
         ax.set_xticks([])
         ax.set_yticks([])
         if captions:
-            ax.set_xlabel(captions[i], fontsize=9)
-    fig.suptitle(title, fontsize=12)
+            ax.set_title(captions[i], fontsize=9)
+    fig.suptitle(textwrap.fill(title, max(30, int(columns * panel * 9))), fontsize=12)
     fig.tight_layout()
     return figure_to_array(fig)
 
@@ -217,4 +218,23 @@ def latent_scatter_figure(points, labels, names, title, axes_labels=("code 1", "
     ax.set_title(title)
     ax.grid(alpha=0.3)
     fig.tight_layout()
+    return figure_to_array(fig)
+
+
+def saliency_figure(image, panels, title):
+    """The image, then each (title, heat (H, W) in [0, 1]) of `panels` over a grey copy of it, in one row."""
+    image = np.asarray(image, np.uint8)
+    grey = image.mean(axis=-1) if image.shape[-1] == 3 else image[..., 0]
+    fig, axes = plt.subplots(1, len(panels) + 1, figsize=(2.6 * (len(panels) + 1), 3.2))
+    axes[0].imshow(image[..., 0] if image.shape[-1] == 1 else image, cmap="gray", vmin=0, vmax=255)
+    axes[0].set_title("input", fontsize=10)
+    for ax, (name, heat) in zip(axes[1:], panels):
+        ax.imshow(grey, cmap="gray", vmin=0, vmax=255)
+        ax.imshow(heat, cmap="inferno", alpha=0.65, vmin=0, vmax=1)
+        ax.set_title(name, fontsize=10)
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout(rect=(0, 0, 1, 0.93))
     return figure_to_array(fig)

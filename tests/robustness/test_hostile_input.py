@@ -83,6 +83,13 @@ SPECIFIC = [
     ("autoencoder", "train", "missing folder", ["source=folder:{files}/nowhere"], "is not a folder"),
     ("autoencoder", "train", "unknown source", ["source=mnist"], "data.source"),
     ("autoencoder", "train", "noise beyond the pixels", ["data.noise_amount=2"], "data.noise_amount must be"),
+    *[case for app in ("segmentation", "detection", "face", "style", "autoencoder")
+      for case in _image_cases(app, "visualize", "image", single=True)],
+    *_image_cases("face", "visualize", "b", single=True),
+    *[(app, "visualize", "unknown class", ["class=dragon"], "class 'dragon' is not one of the run's classes")
+      for app in ("segmentation", "detection")],
+    ("autoencoder", "visualize", "negative channel", ["channels=[3,-1]"], "must not be negative"),
+    ("style", "visualize", "no steps", ["visualize.steps=0"], "must be at least 1"),
     ("style", "stylize", "negative size", ["content=chelsea", "size=-5"], "must not be negative"),
     ("style", "stylize", "no content", [], "stylize needs content="),
     ("face", "enroll", "non-printable name", ["identity=\x07", "images={files}/face.png", "db={files}/db.json"],

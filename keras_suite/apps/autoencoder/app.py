@@ -280,6 +280,16 @@ class AutoencoderApp(App):
               f"{run.logs}")
         return picture
 
+    def visual_samples(self, cfg):
+        return load_data(cfg, num_train=1).test.images[:16]
+
+    def visual_input(self, cfg, photo, model):
+        return self.model_input(photo, model)
+
+    def saliency_target(self, cfg, run, model, image, context):
+        """The length of the image's code."""
+        return lambda x: tf.norm(encode(model, x), axis=-1), "the length of the code"
+
     def examples(self, cfg, run, folder):
         """Evaluate, reconstruct a test image written as a PNG into `folder`, embed, interpolate (and sample)."""
         test = load_data(cfg, num_train=1).test

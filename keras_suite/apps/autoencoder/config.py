@@ -2,9 +2,18 @@
 
 import dataclasses
 
-from keras_suite.apps.spec import EVALUATE, EXPORT, EXPORT_ALIASES, TRAIN, AppSpec, Command
+from keras_suite.apps.spec import (
+    EVALUATE,
+    EXPORT,
+    EXPORT_ALIASES,
+    TRAIN,
+    VISUALIZE,
+    VISUALIZE_ALIASES,
+    AppSpec,
+    Command,
+)
 from keras_suite.choices import AUTOENCODER_KINDS, NOISE_KINDS, SPARSITY, UPSAMPLING
-from keras_suite.config import ExportConfig, TrainConfig, setting
+from keras_suite.config import ExportConfig, TrainConfig, VisualizeConfig, setting
 from keras_suite.errors import UserError
 
 
@@ -90,6 +99,7 @@ class AutoencoderConfig:
     sample: SampleConfig = dataclasses.field(default_factory=SampleConfig)
     train: TrainConfig = dataclasses.field(default_factory=_train_defaults)
     export: AutoencoderExportConfig = dataclasses.field(default_factory=AutoencoderExportConfig)
+    visualize: VisualizeConfig = dataclasses.field(default_factory=VisualizeConfig)
 
     def __post_init__(self):
         d, m = self.data, self.model
@@ -114,9 +124,11 @@ SPEC = AppSpec(
                                      "images) into a PNG strip", ("run",), ("a", "b", "steps", "out")),
               "embed": Command("codes of the test images: a 2-D scatter PNG coloured by label, and the TensorBoard "
                                "projector", ("run",), ("out",)),
-              "export": EXPORT},
+              "export": EXPORT,
+              "visualize": Command(f"{VISUALIZE.help} (feature visualization of the encoder's layers; saliency of "
+                                   "the code's length)", VISUALIZE.required, VISUALIZE.optional)},
     implementation="keras_suite.apps.autoencoder.app:AutoencoderApp",
     aliases={"source": "data.source", "n": "sample.n", "seed": "sample.seed", "steps": "sample.steps",
-             **EXPORT_ALIASES},
+             **EXPORT_ALIASES, **VISUALIZE_ALIASES},
     hints={"a": "<image path>", "b": "<image path>"},
 )

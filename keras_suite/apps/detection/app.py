@@ -277,6 +277,28 @@ class DetectionApp(App):
             print(f"train on it: keras-suite detection train data.source=folder:{written.parent}")
         return written
 
+    def visual_samples(self, cfg):
+        return load_data(cfg, num_train=0, num_val=0, num_test=16).test.images[:16]
+
+    def saliency_context(self, cfg, args):
+        """The index of the `class=` argument, or None."""
+        names = list(cfg.data.class_names)
+        if "class" in args and args["class"] not in names:
+            raise UserError(f"class '{args['class']}' is not one of the run's classes: {', '.join(names)}")
+        return names.index(args["class"]) if "class" in args else None
+
+    def saliency_target(self, cfg, run, model, image, context):
+        """The best score (objectness x class probability) of a class over every position: the given class, or
+        the top detection's."""
+        grid, names = make_grid(cfg), list(cfg.data.class_names)
+
+        def scores(x):
+            return candidates(model(x, training=False), grid)[1]
+
+        c = context if context is not None else int(np.argmax(np.max(scores(image[None].astype(np.float32))[0],
+                                                                       axis=0)))
+        return lambda x: tf.reduce_max(scores(x)[..., c], axis=1), f"the best score of '{names[c]}'"
+
     def examples(self, cfg, run, folder):
         """Evaluate, then find the objects of a test scene written as a PNG into `folder`."""
         scene = load_data(cfg, num_train=0, num_val=0, num_test=1).test.images[0]

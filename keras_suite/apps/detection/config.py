@@ -2,9 +2,19 @@
 
 import dataclasses
 
-from keras_suite.apps.spec import EVALUATE, EXPORT, EXPORT_ALIASES, PREDICT, TRAIN, AppSpec, Command
+from keras_suite.apps.spec import (
+    EVALUATE,
+    EXPORT,
+    EXPORT_ALIASES,
+    PREDICT,
+    TRAIN,
+    VISUALIZE,
+    VISUALIZE_ALIASES,
+    AppSpec,
+    Command,
+)
 from keras_suite.choices import BOX_LOSSES, YOLO_BACKBONES
-from keras_suite.config import ImageExportConfig, TrainConfig, check_memory, setting
+from keras_suite.config import ImageExportConfig, TrainConfig, VisualizeConfig, check_memory, setting
 from keras_suite.errors import UserError
 
 SCENE_BYTES_PER_PIXEL = 8  # uint8 scenes, their tf.data copy, and a float32 batch at a time
@@ -104,6 +114,7 @@ class DetectionConfig:
     detect: DetectConfig = dataclasses.field(default_factory=DetectConfig)
     train: TrainConfig = dataclasses.field(default_factory=_train_defaults)
     export: DetectionExportConfig = dataclasses.field(default_factory=DetectionExportConfig)
+    visualize: VisualizeConfig = dataclasses.field(default_factory=VisualizeConfig)
 
     def __post_init__(self):
         d, m = self.data, self.model
@@ -126,13 +137,16 @@ SPEC = AppSpec(
     "detection", "YOLO object detection (COCO mAP@0.5 and @[.5:.95]; boxes drawn on PNGs; NMS in the export)",
     DetectionConfig,
     commands={"train": TRAIN, "evaluate": EVALUATE, "predict": PREDICT, "export": EXPORT,
+              "visualize": Command(f"{VISUALIZE.help}; saliency of the best score of `class` over the image (default: "
+                                   "the class of the top detection)", VISUALIZE.required,
+                                   (*VISUALIZE.optional, "class")),
               "anchors": Command("k-means (IoU distance) anchors from the training boxes", optional=("k",)),
               "convert": Command("COCO JSON or Pascal VOC -> a split of a YOLO folder (data.source=folder:<out>); a "
                                  "YOLO split -> COCO JSON", ("src", "out"),
                                  ("split", "images", "classes", "imageset", "crowd", "difficult", "overwrite"))},
     implementation="keras_suite.apps.detection.app:DetectionApp",
-    aliases=EXPORT_ALIASES,
-    hints={"src": "<coco.json | VOC folder (Annotations/, JPEGImages/) | YOLO folder>",
+    aliases={**EXPORT_ALIASES, **VISUALIZE_ALIASES},
+    hints={"class": "<class name>", "src": "<coco.json | VOC folder (Annotations/, JPEGImages/) | YOLO folder>",
            "out": "<YOLO folder (its <split>/ is written) | file.json for a YOLO source>",
            "split": "train|val|test (default train)", "images": "<the COCO file's image folder>",
            "classes": "<name,name,...> (VOC, YOLO)", "imageset": "<VOC ImageSets/Main list, default the split>",

@@ -331,6 +331,29 @@ class FaceApp(App):
         a, b = (write_png(folder / f"face_{i}.png", image) for i, image in enumerate(test.images[test.labels == 0][:2]))
         return [("evaluate", {}), ("verify", {"a": a, "b": b})]
 
+    def visual_samples(self, cfg):
+        test = load_data(cfg, identities=2, val_identities=2, test_identities=4).test
+        return np.round(test.images[np.argsort(test.labels, kind="stable")][::max(1, len(test.labels) // 16)][:16]
+                        ).astype(np.uint8)
+
+    def visual_input(self, cfg, photo, model):
+        """The photo's largest face (the photo itself without detection) at the model's size."""
+        face = _faces_in("image", photo, finder(cfg), cfg)[0]
+        return np.round(_prepared(photo, face, cfg)).astype(np.uint8)
+
+    def saliency_context(self, cfg, args):
+        """Face `b=` at the model's size, or None."""
+        return _read_faces([args["b"]], cfg)[0] if "b" in args else None
+
+    def saliency_target(self, cfg, run, model, image, context):
+        """The squared embedding distance to face b (default: the first test face of another person)."""
+        if context is None:
+            test = load_data(cfg, identities=2, val_identities=2, test_identities=4).test
+            context = test.images[test.labels != test.labels[0]][0]
+        anchor = model(np.asarray(context, np.float32)[None], training=False)
+        return (lambda x: tf.reduce_sum(tf.square(model(x, training=False) - anchor), axis=-1),
+                "the squared embedding distance to face b")
+
     def headline(self, run):
         return Headline("10-fold accuracy", report_value(run, "eval", "test", "accuracy"), 0.97)
 

@@ -2,9 +2,18 @@
 
 import dataclasses
 
-from keras_suite.apps.spec import EVALUATE, EXPORT, EXPORT_ALIASES, TRAIN, AppSpec, Command
+from keras_suite.apps.spec import (
+    EVALUATE,
+    EXPORT,
+    EXPORT_ALIASES,
+    TRAIN,
+    VISUALIZE,
+    VISUALIZE_ALIASES,
+    AppSpec,
+    Command,
+)
 from keras_suite.choices import EMBEDDING_BACKBONES, FACE_DETECT, TRIPLET_MINING
-from keras_suite.config import ImageExportConfig, TrainConfig, check_memory, setting
+from keras_suite.config import ImageExportConfig, TrainConfig, VisualizeConfig, check_memory, setting
 from keras_suite.errors import UserError
 
 FACE_BYTES_PER_PIXEL = 16  # uint8 faces and the float32 copies of the batches being embedded
@@ -90,6 +99,7 @@ class FaceConfig:
     verify: VerifyConfig = dataclasses.field(default_factory=VerifyConfig)
     train: TrainConfig = dataclasses.field(default_factory=_train_defaults)
     export: FaceExportConfig = dataclasses.field(default_factory=FaceExportConfig)
+    visualize: VisualizeConfig = dataclasses.field(default_factory=VisualizeConfig)
 
     def __post_init__(self):
         d, m = self.data, self.model
@@ -110,9 +120,11 @@ SPEC = AppSpec(
               "enroll": Command("add a person's photos to an enrollment database", ("run", "identity", "images", "db")),
               "identify": Command("the enrolled person nearest to each face of a photo, or unknown (a PNG with "
                                   "boxes and names when faces are found)", ("run", "image", "db"), ("out",)),
-              "export": EXPORT},
+              "export": EXPORT,
+              "visualize": Command(f"{VISUALIZE.help}; saliency of the embedding distance to face `b` (default: a "
+                                   "test face of another person)", VISUALIZE.required, (*VISUALIZE.optional, "b"))},
     implementation="keras_suite.apps.face.app:FaceApp",
-    aliases=EXPORT_ALIASES,
+    aliases={**EXPORT_ALIASES, **VISUALIZE_ALIASES},
     hints={"a": "<image>", "b": "<image>", "identity": "<name of the person>", "image": "<image>",
            "images": "<image paths separated by commas, or a folder>", "db": "<enrollment database file>"},
 )

@@ -14,6 +14,7 @@ from keras_suite.config import arguments
 from keras_suite.console import progress_verbosity
 from keras_suite.data.photos import export_photos
 from keras_suite.data.segmentation import batches, load_splits
+from keras_suite.errors import UserError
 from keras_suite.export import litert_metadata as litert
 from keras_suite.files import write_json
 from keras_suite.losses import CEDiceLoss, DiceLoss, SparseFocalLoss
@@ -155,6 +156,31 @@ class SegmentationApp(App):
         """Evaluate, then segment a test scene written as a PNG into `folder`."""
         images, _ = _take(load_data(cfg, num_train=0, num_val=0, num_test=1).test, 1)
         return [("evaluate", {}), ("predict", {"image": write_png(folder / "scene.png", images[0])})]
+
+    def visual_samples(self, cfg):
+        images, _ = _take(load_data(cfg, num_train=0, num_val=0, num_test=16).test, 16)
+        return np.round(images).astype(np.uint8)
+
+    def saliency_context(self, cfg, args):
+        """The index of the `class=` argument, or None."""
+        names = list(cfg.data.class_names)
+        if "class" in args and args["class"] not in names:
+            raise UserError(f"class '{args['class']}' is not one of the run's classes: {', '.join(names)}")
+        return names.index(args["class"]) if "class" in args else None
+
+    def saliency_target(self, cfg, run, model, image, context):
+        """The mean probability of a class over the pixels: the given one, or the one most of the image is
+        predicted as (besides the background)."""
+        names = list(cfg.data.class_names)
+        c = context
+        if c is None:
+            counts = np.bincount(np.argmax(model.predict(image[None].astype(np.float32), verbose=0)[0], -1).ravel(),
+                                 minlength=len(names))
+            if names[0] == "background" and counts[1:].any():
+                counts[0] = 0
+            c = int(np.argmax(counts))
+        return (lambda x: tf.reduce_mean(model(x, training=False)[..., c], axis=[1, 2]),
+                f"the mean probability of '{names[c]}'")
 
     def headline(self, run):
         return Headline("test mIoU", report_value(run, "eval", "test", "mean_iou"), 0.90)

@@ -2,9 +2,19 @@
 
 import dataclasses
 
-from keras_suite.apps.spec import EVALUATE, EXPORT, EXPORT_ALIASES, PREDICT, TRAIN, AppSpec
+from keras_suite.apps.spec import (
+    EVALUATE,
+    EXPORT,
+    EXPORT_ALIASES,
+    PREDICT,
+    TRAIN,
+    VISUALIZE,
+    VISUALIZE_ALIASES,
+    AppSpec,
+    Command,
+)
 from keras_suite.choices import SCENE_KINDS
-from keras_suite.config import ImageExportConfig, TrainConfig, check_memory, setting
+from keras_suite.config import ImageExportConfig, TrainConfig, VisualizeConfig, check_memory, setting
 from keras_suite.errors import UserError
 
 ENCODERS = ("unet", "mobilenet_v2")
@@ -65,6 +75,7 @@ class SegmentationConfig:
     loss: LossConfig = dataclasses.field(default_factory=LossConfig)
     train: TrainConfig = dataclasses.field(default_factory=_train_defaults)
     export: ImageExportConfig = dataclasses.field(default_factory=ImageExportConfig)
+    visualize: VisualizeConfig = dataclasses.field(default_factory=VisualizeConfig)
 
     def __post_init__(self):
         d, m = self.data, self.model
@@ -80,7 +91,11 @@ class SegmentationConfig:
 
 SPEC = AppSpec(
     "segmentation", "U-Net semantic segmentation (mIoU, Dice; mask + overlay PNGs)", SegmentationConfig,
-    commands={"train": TRAIN, "evaluate": EVALUATE, "predict": PREDICT, "export": EXPORT},
+    commands={"train": TRAIN, "evaluate": EVALUATE, "predict": PREDICT, "export": EXPORT,
+              "visualize": Command(f"{VISUALIZE.help}; saliency of the mean probability of `class` (default: the "
+                                   "class most of the image is predicted as)", VISUALIZE.required,
+                                   (*VISUALIZE.optional, "class"))},
     implementation="keras_suite.apps.segmentation.app:SegmentationApp",
-    aliases=EXPORT_ALIASES,
+    aliases={**EXPORT_ALIASES, **VISUALIZE_ALIASES},
+    hints={"class": "<class name>"},
 )

@@ -186,6 +186,10 @@ class StyleApp(App):
         inputs.finish(out)
         return out
 
+    def visual_samples(self, cfg):
+        return random_crops(content_images(cfg.data.source, cfg.data.data_dir, cfg.data.download, cfg.data.limit),
+                            cfg.data.image_size, 16, cfg.data.seed + 2)
+
     def examples(self, cfg, run, folder):
         """Stylize a built-in photo."""
         return [("predict", {"image": CONTENT[0], "out": folder})]

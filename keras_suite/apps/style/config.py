@@ -2,9 +2,9 @@
 
 import dataclasses
 
-from keras_suite.apps.spec import EXPORT, EXPORT_ALIASES, PREDICT, AppSpec, Command
+from keras_suite.apps.spec import EXPORT, EXPORT_ALIASES, PREDICT, VISUALIZE, VISUALIZE_ALIASES, AppSpec, Command
 from keras_suite.choices import STYLE_CONTENT, STYLE_OPTIMIZERS
-from keras_suite.config import ImageExportConfig, TrainConfig, check_memory, setting
+from keras_suite.config import ImageExportConfig, TrainConfig, VisualizeConfig, check_memory, setting
 
 STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
 MIN_SIZE = 32  # VGG19 pools four times before block5: smaller images leave it no pixels
@@ -86,6 +86,7 @@ class StyleConfig:
     model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
     train: TrainConfig = dataclasses.field(default_factory=_train_defaults)
     export: StyleExportConfig = dataclasses.field(default_factory=StyleExportConfig)
+    visualize: VisualizeConfig = dataclasses.field(default_factory=VisualizeConfig)
 
     def __post_init__(self):
         d = self.data
@@ -100,8 +101,10 @@ SPEC = AppSpec(
                                  ("content",), ("style", "out", "steps", "size")),
               "train": Command("train a feed-forward stylizer for one style on photo crops",
                                optional=("style", "resume")),
-              "predict": PREDICT, "export": EXPORT},
+              "predict": PREDICT, "export": EXPORT,
+              "visualize": Command(f"{VISUALIZE.help} (feature visualization only: a stylizer has no score to "
+                                   "explain)", VISUALIZE.required, VISUALIZE.optional)},
     implementation="keras_suite.apps.style.app:StyleApp",
-    aliases={"steps": "stylize.steps", "size": "stylize.size", **EXPORT_ALIASES},
+    aliases={"steps": "stylize.steps", "size": "stylize.size", **EXPORT_ALIASES, **VISUALIZE_ALIASES},
     hints={"content": f"<image or built-in name: {', '.join(STYLE_CONTENT)}>"},
 )

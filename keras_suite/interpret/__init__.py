@@ -1,0 +1,1 @@
+"""Looking inside image models: feature visualization by gradient ascent and saliency maps."""
