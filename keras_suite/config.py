@@ -144,6 +144,24 @@ class VisualizeConfig:
 
 
 @dataclasses.dataclass
+class AttackConfig:
+    """`attack`: FGSM and PGD (`steps` of `step_size`, default 2.5 eps / steps, from a random point of the ball with
+    `random_start`) in the `norm` ball (linf, or l2 with eps per pixel: radius eps * sqrt(pixels x channels)) of each
+    of `epsilons` (0-255 pixel units), on `examples` test images in batches of `batch_size`; `target` (a class name,
+    segmentation) makes the attack targeted: every pixel pushed towards that class."""
+
+    epsilons: tuple[float, ...] = setting((0.0, 1.0, 2.0, 4.0, 8.0), ge=0, le=255)
+    norm: str = setting("linf", choices=("linf", "l2"))
+    steps: int = setting(10, ge=1, le=10_000)
+    step_size: float | None = setting(None, gt=0)
+    random_start: bool = True
+    examples: int = setting(64, ge=1, le=100_000)
+    batch_size: int = setting(16, ge=1, le=4096)
+    target: str | None = None
+    seed: int = 0
+
+
+@dataclasses.dataclass
 class ImageExportConfig(ExportConfig):
     """An image app's export: a full-integer file too, int8 calibrated on real photos as well as on the app's own
     images, and every file compared with Keras on real photos held out from that calibration."""

@@ -7,6 +7,7 @@ from pathlib import Path
 import keras
 
 from keras_suite import export as exporting
+from keras_suite.apps.attack import attack
 from keras_suite.apps.visualize import DEFAULT_SIDE, visualize
 from keras_suite.config import load_config
 from keras_suite.data.caption_sets import square
@@ -159,6 +160,20 @@ class App:
     def visualize(self, cfg, args):
         """Feature visualization of a layer and the saliency of an image (apps whose spec has the command)."""
         return visualize(self, cfg, args)
+
+    def attack(self, cfg, args):
+        """Adversarial examples on the app's loss and its metric against the budget (apps with the command)."""
+        return attack(self, cfg, args)
+
+    def attack_target(self, cfg):
+        """The target of a targeted attack from `attack.target`, checked before the model loads (None: untargeted)."""
+        if cfg.attack.target is not None:
+            raise UserError(f"attack.target is not available for {self.name}: its attack is untargeted")
+        return None
+
+    def attack_task(self, cfg, run, model, target):
+        """The AttackTask of a trained model: test images, the loss an attack raises, the metric it lowers."""
+        raise NotImplementedError
 
     def visual_samples(self, cfg):
         """uint8 test images (N, S, S, C) the most active channels are picked on; the first is the default image

@@ -38,6 +38,9 @@ VISUALIZE = Command("feature visualization of a layer's channels (gradient ascen
                     "an image (gradients, SmoothGrad, integrated gradients): labelled PNGs", ("run",),
                     ("image", "out", "layer", "channels", "top_k"))
 VISUALIZE_ALIASES = {"layer": "visualize.layer", "channels": "visualize.channels", "top_k": "visualize.top_k"}
+ATTACK = Command("adversarial examples (FGSM, PGD) on the app's own loss: its metric against the budget epsilon, a "
+                 "table, a curve and example panels", ("run",), ("out", "epsilons", "norm"))
+ATTACK_ALIASES = {"epsilons": "attack.epsilons", "norm": "attack.norm"}
 EXPORT_ALIASES = {"formats": "export.formats", "name": "export.name", "overwrite": "export.overwrite"}
 
 

@@ -90,6 +90,11 @@ SPECIFIC = [
       for app in ("segmentation", "detection")],
     ("autoencoder", "visualize", "negative channel", ["channels=[3,-1]"], "must not be negative"),
     ("style", "visualize", "no steps", ["visualize.steps=0"], "must be at least 1"),
+    ("segmentation", "attack", "unknown target", ["attack.target=dragon"], "attack.target 'dragon' is not one of"),
+    ("detection", "attack", "a target it cannot take", ["attack.target=digit_3"], "attack.target is not available"),
+    *[(app, "attack", "negative budget", ["epsilons=[1,-2]"], "must not be negative")
+      for app in ("segmentation", "detection", "face")],
+    ("face", "attack", "unknown norm", ["norm=l1"], "attack.norm must be one of linf, l2"),
     ("style", "stylize", "negative size", ["content=chelsea", "size=-5"], "must not be negative"),
     ("style", "stylize", "no content", [], "stylize needs content="),
     ("face", "enroll", "non-printable name", ["identity=\x07", "images={files}/face.png", "db={files}/db.json"],

@@ -11,6 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_suite import export as exporting
+from keras_suite.apps.attack import AttackTask
 from keras_suite.apps.base import App, Headline, report_value
 from keras_suite.apps.detection.config import SPEC
 from keras_suite.apps.detection.convert import coco_dataset, coco_results, convert
@@ -276,6 +277,23 @@ class DetectionApp(App):
         if written.is_dir():
             print(f"train on it: keras-suite detection train data.source=folder:{written.parent}")
         return written
+
+    def attack_task(self, cfg, run, model, target):
+        """Score suppression: the mean of the 20 best positions' best class score, lowered; mAP@0.5."""
+        ac, grid, names = cfg.attack, make_grid(cfg), cfg.data.class_names
+        test = load_data(cfg, num_train=0, num_val=0, num_test=ac.examples).test
+        truth = ground_truth(test, grid.image_size)
+
+        def loss(x, index):
+            best = tf.reduce_max(candidates(model(x, training=False), grid)[1], axis=-1)
+            return -tf.reduce_mean(tf.math.top_k(best, k=min(20, best.shape[-1])).values, axis=-1)
+
+        def score(adversarial):
+            found = predictions(model, grid, adversarial, cfg.detect, cfg.detect.eval_score_threshold)
+            return evaluate_detections(found, truth, len(names))["map50"]
+
+        return AttackTask(test.images.astype(np.float32), loss, score, "mAP@0.5",
+                          "detection scores suppressed (the 20 best positions' best class score lowered)")
 
     def visual_samples(self, cfg):
         return load_data(cfg, num_train=0, num_val=0, num_test=16).test.images[:16]

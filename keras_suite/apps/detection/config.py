@@ -3,6 +3,8 @@
 import dataclasses
 
 from keras_suite.apps.spec import (
+    ATTACK,
+    ATTACK_ALIASES,
     EVALUATE,
     EXPORT,
     EXPORT_ALIASES,
@@ -14,7 +16,7 @@ from keras_suite.apps.spec import (
     Command,
 )
 from keras_suite.choices import BOX_LOSSES, YOLO_BACKBONES
-from keras_suite.config import ImageExportConfig, TrainConfig, VisualizeConfig, check_memory, setting
+from keras_suite.config import AttackConfig, ImageExportConfig, TrainConfig, VisualizeConfig, check_memory, setting
 from keras_suite.errors import UserError
 
 SCENE_BYTES_PER_PIXEL = 8  # uint8 scenes, their tf.data copy, and a float32 batch at a time
@@ -115,6 +117,7 @@ class DetectionConfig:
     train: TrainConfig = dataclasses.field(default_factory=_train_defaults)
     export: DetectionExportConfig = dataclasses.field(default_factory=DetectionExportConfig)
     visualize: VisualizeConfig = dataclasses.field(default_factory=VisualizeConfig)
+    attack: AttackConfig = dataclasses.field(default_factory=AttackConfig)
 
     def __post_init__(self):
         d, m = self.data, self.model
@@ -140,12 +143,13 @@ SPEC = AppSpec(
               "visualize": Command(f"{VISUALIZE.help}; saliency of the best score of `class` over the image (default: "
                                    "the class of the top detection)", VISUALIZE.required,
                                    (*VISUALIZE.optional, "class")),
+              "attack": Command(f"{ATTACK.help}; the detection scores suppressed", ATTACK.required, ATTACK.optional),
               "anchors": Command("k-means (IoU distance) anchors from the training boxes", optional=("k",)),
               "convert": Command("COCO JSON or Pascal VOC -> a split of a YOLO folder (data.source=folder:<out>); a "
                                  "YOLO split -> COCO JSON", ("src", "out"),
                                  ("split", "images", "classes", "imageset", "crowd", "difficult", "overwrite"))},
     implementation="keras_suite.apps.detection.app:DetectionApp",
-    aliases={**EXPORT_ALIASES, **VISUALIZE_ALIASES},
+    aliases={**EXPORT_ALIASES, **VISUALIZE_ALIASES, **ATTACK_ALIASES},
     hints={"class": "<class name>", "src": "<coco.json | VOC folder (Annotations/, JPEGImages/) | YOLO folder>",
            "out": "<YOLO folder (its <split>/ is written) | file.json for a YOLO source>",
            "split": "train|val|test (default train)", "images": "<the COCO file's image folder>",

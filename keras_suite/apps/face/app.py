@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_suite import export as exporting
+from keras_suite.apps.attack import AttackTask
 from keras_suite.apps.base import App, Headline, report_value
 from keras_suite.apps.face.config import SPEC
 from keras_suite.apps.face.database import FaceDatabase, model_fingerprint
@@ -330,6 +331,27 @@ class FaceApp(App):
         test = load_data(cfg, identities=2, val_identities=2, test_identities=2).test
         a, b = (write_png(folder / f"face_{i}.png", image) for i, image in enumerate(test.images[test.labels == 0][:2]))
         return [("evaluate", {}), ("verify", {"a": a, "b": b})]
+
+    def attack_task(self, cfg, run, model, target):
+        """Test pairs, the first face of each perturbed: a genuine pair's embedding distance raised, an impostor
+        pair's lowered; verification accuracy at the run's saved threshold."""
+        ac, vc, threshold = cfg.attack, cfg.verify, self.calibration(run)["threshold"]
+        split = load_data(cfg, identities=2, val_identities=2).test
+        first, second, same, _ = verification_pairs(split.labels, vc.folds, vc.pairs_per_fold, cfg.data.seed + 1)
+        pick = np.random.default_rng(ac.seed).permutation(len(first))[:ac.examples]
+        other, same = embed(model, split.images[second[pick]]), same[pick]
+        sign = np.where(same, 1.0, -1.0).astype(np.float32)
+
+        def loss(x, index):
+            return sign[index] * tf.reduce_sum(tf.square(model(x, training=False) - other[index]), axis=-1)
+
+        def score(adversarial):
+            d = np.sum((embed(model, adversarial) - other) ** 2, axis=-1)
+            return float(np.mean((d <= threshold) == same))
+
+        return AttackTask(np.round(split.images[first[pick]]).astype(np.float32), loss, score, "accuracy",
+                          "genuine pairs pushed apart and impostor pairs pulled together (the first face of each "
+                          "pair perturbed), judged at the saved threshold")
 
     def visual_samples(self, cfg):
         test = load_data(cfg, identities=2, val_identities=2, test_identities=4).test

@@ -3,6 +3,8 @@
 import dataclasses
 
 from keras_suite.apps.spec import (
+    ATTACK,
+    ATTACK_ALIASES,
     EVALUATE,
     EXPORT,
     EXPORT_ALIASES,
@@ -13,7 +15,7 @@ from keras_suite.apps.spec import (
     Command,
 )
 from keras_suite.choices import EMBEDDING_BACKBONES, FACE_DETECT, TRIPLET_MINING
-from keras_suite.config import ImageExportConfig, TrainConfig, VisualizeConfig, check_memory, setting
+from keras_suite.config import AttackConfig, ImageExportConfig, TrainConfig, VisualizeConfig, check_memory, setting
 from keras_suite.errors import UserError
 
 FACE_BYTES_PER_PIXEL = 16  # uint8 faces and the float32 copies of the batches being embedded
@@ -100,6 +102,7 @@ class FaceConfig:
     train: TrainConfig = dataclasses.field(default_factory=_train_defaults)
     export: FaceExportConfig = dataclasses.field(default_factory=FaceExportConfig)
     visualize: VisualizeConfig = dataclasses.field(default_factory=VisualizeConfig)
+    attack: AttackConfig = dataclasses.field(default_factory=AttackConfig)
 
     def __post_init__(self):
         d, m = self.data, self.model
@@ -122,9 +125,11 @@ SPEC = AppSpec(
                                   "boxes and names when faces are found)", ("run", "image", "db"), ("out",)),
               "export": EXPORT,
               "visualize": Command(f"{VISUALIZE.help}; saliency of the embedding distance to face `b` (default: a "
-                                   "test face of another person)", VISUALIZE.required, (*VISUALIZE.optional, "b"))},
+                                   "test face of another person)", VISUALIZE.required, (*VISUALIZE.optional, "b")),
+              "attack": Command(f"{ATTACK.help}; genuine pairs pushed apart, impostors pulled together",
+                                ATTACK.required, ATTACK.optional)},
     implementation="keras_suite.apps.face.app:FaceApp",
-    aliases={**EXPORT_ALIASES, **VISUALIZE_ALIASES},
+    aliases={**EXPORT_ALIASES, **VISUALIZE_ALIASES, **ATTACK_ALIASES},
     hints={"a": "<image>", "b": "<image>", "identity": "<name of the person>", "image": "<image>",
            "images": "<image paths separated by commas, or a folder>", "db": "<enrollment database file>"},
 )

@@ -8,6 +8,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_suite import export as exporting
+from keras_suite.apps.attack import AttackTask
 from keras_suite.apps.base import App, Headline, report_value
 from keras_suite.apps.segmentation.config import SPEC
 from keras_suite.config import arguments
@@ -156,6 +157,31 @@ class SegmentationApp(App):
         """Evaluate, then segment a test scene written as a PNG into `folder`."""
         images, _ = _take(load_data(cfg, num_train=0, num_val=0, num_test=1).test, 1)
         return [("evaluate", {}), ("predict", {"image": write_png(folder / "scene.png", images[0])})]
+
+    def attack_target(self, cfg):
+        """The class index of `attack.target` (None: untargeted)."""
+        names = list(cfg.data.class_names)
+        if cfg.attack.target is not None and cfg.attack.target not in names:
+            raise UserError(f"attack.target '{cfg.attack.target}' is not one of the run's classes: {', '.join(names)}")
+        return None if cfg.attack.target is None else names.index(cfg.attack.target)
+
+    def attack_task(self, cfg, run, model, target):
+        """The mean pixel cross-entropy against the true masks (or, targeted, against `target` everywhere); mIoU."""
+        ac, names = cfg.attack, list(cfg.data.class_names)
+        images, masks = _take(load_data(cfg, num_train=0, num_val=0, num_test=ac.examples).test, ac.examples)
+        masks = masks[..., 0].astype(np.int32)
+
+        def loss(x, index):
+            truth = tf.fill(tf.shape(x)[:3], target) if target is not None else tf.constant(masks[index])
+            return tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(truth, model(x, training=False)), [1, 2])
+
+        def score(adversarial):
+            predicted = np.argmax(model.predict(adversarial, batch_size=ac.batch_size, verbose=0), axis=-1)
+            return confusion_scores(confusion_matrix(masks, predicted, len(names)), names)["mean_iou"]
+
+        what = (f"every pixel pushed towards '{names[target]}'" if target is not None else
+                "the pixels' cross-entropy against the true masks raised")
+        return AttackTask(np.round(images).astype(np.float32), loss, score, "mIoU", what, target is not None)
 
     def visual_samples(self, cfg):
         images, _ = _take(load_data(cfg, num_train=0, num_val=0, num_test=16).test, 16)

@@ -3,6 +3,8 @@
 import dataclasses
 
 from keras_suite.apps.spec import (
+    ATTACK,
+    ATTACK_ALIASES,
     EVALUATE,
     EXPORT,
     EXPORT_ALIASES,
@@ -14,7 +16,7 @@ from keras_suite.apps.spec import (
     Command,
 )
 from keras_suite.choices import SCENE_KINDS
-from keras_suite.config import ImageExportConfig, TrainConfig, VisualizeConfig, check_memory, setting
+from keras_suite.config import AttackConfig, ImageExportConfig, TrainConfig, VisualizeConfig, check_memory, setting
 from keras_suite.errors import UserError
 
 ENCODERS = ("unet", "mobilenet_v2")
@@ -76,6 +78,7 @@ class SegmentationConfig:
     train: TrainConfig = dataclasses.field(default_factory=_train_defaults)
     export: ImageExportConfig = dataclasses.field(default_factory=ImageExportConfig)
     visualize: VisualizeConfig = dataclasses.field(default_factory=VisualizeConfig)
+    attack: AttackConfig = dataclasses.field(default_factory=AttackConfig)
 
     def __post_init__(self):
         d, m = self.data, self.model
@@ -94,8 +97,10 @@ SPEC = AppSpec(
     commands={"train": TRAIN, "evaluate": EVALUATE, "predict": PREDICT, "export": EXPORT,
               "visualize": Command(f"{VISUALIZE.help}; saliency of the mean probability of `class` (default: the "
                                    "class most of the image is predicted as)", VISUALIZE.required,
-                                   (*VISUALIZE.optional, "class"))},
+                                   (*VISUALIZE.optional, "class")),
+              "attack": Command(f"{ATTACK.help}; the pixels' cross-entropy raised, or every pixel pushed towards "
+                                "attack.target", ATTACK.required, ATTACK.optional)},
     implementation="keras_suite.apps.segmentation.app:SegmentationApp",
-    aliases={**EXPORT_ALIASES, **VISUALIZE_ALIASES},
+    aliases={**EXPORT_ALIASES, **VISUALIZE_ALIASES, **ATTACK_ALIASES},
     hints={"class": "<class name>"},
 )
