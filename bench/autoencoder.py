@@ -8,7 +8,6 @@ Run: python bench/autoencoder.py [--runs runs/bench/autoencoder] [--reuse]
 """
 
 import argparse
-import csv
 import json
 import os
 import shutil
@@ -23,6 +22,7 @@ from timing import cli  # noqa: E402
 
 from keras_suite.data.image_sets import load_images  # noqa: E402
 from keras_suite.metrics import reconstruction_scores  # noqa: E402
+from keras_suite.training.trainer import read_history  # noqa: E402
 from keras_suite.visuals.images import write_png  # noqa: E402
 from keras_suite.visuals.overlay import labelled_grid, upscale  # noqa: E402
 
@@ -55,11 +55,6 @@ def train(runs, name, args, reuse):
     return run, seconds
 
 
-def history(run, key):
-    with open(run / "history.csv") as f:
-        return [float(row[key]) for row in csv.DictReader(f)]
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", default="runs/bench/autoencoder", type=Path)
@@ -70,7 +65,7 @@ def main():
 
     run, seconds = train(a.runs, "denoising", [], a.reuse)
     report = json.loads((run / "eval_test.json").read_text())
-    val = history(run, "val_psnr")
+    val = read_history(run / "history.csv")["val_psnr"]
     lines.append(f"denoising (default): {seconds / 60:.1f} min; test PSNR {report['psnr']:.2f} dB (noisy input "
                  f"{report['noisy_input']['psnr']:.2f}), gain {report['psnr_gain']:.2f} dB, SSIM {report['ssim']:.4f}"
                  f" (noisy {report['noisy_input']['ssim']:.4f}); val PSNR by epoch "
@@ -79,7 +74,7 @@ def main():
 
     run, seconds = train(a.runs, "variational", ["model.kind=variational", "model.code_dim=16"], a.reuse)
     v = json.loads((run / "eval_test.json").read_text())["variational"]
-    elbo = [-x for x in history(run, "val_loss")]
+    elbo = [-x for x in read_history(run / "history.csv")["val_loss"]]
     lines.append(f"variational (code 16): {seconds / 60:.1f} min; test ELBO {v['elbo_nats']:.1f} nats (reconstruction "
                  f"{v['reconstruction_nats']:.1f}, KL {v['kl_nats']:.1f}; {v['elbo_bits_per_dim']:.4f} bits/dim), "
                  f"-log p(x) <= {v['nll_nats']:.1f} nats ({v['importance_samples']} importance samples); validation "

@@ -120,7 +120,7 @@ class ExportConfig:
 
 @dataclasses.dataclass
 class VisualizeConfig:
-    """`visualize`: images optimized from noise (`steps` of normalized gradient ascent of size `learning_rate`,
+    """`visualize`: images optimized from noise (`steps` of gradient ascent by Adam at `learning_rate`,
     random shifts of up to `jitter` pixels, `l2` and total-variation `tv` penalties, a blur every `blur_every` steps,
     Fourier coefficients scaled by 1/frequency with `decorrelate`) to excite `channels` of `layer` (default: the
     middle feature layer; no channels: the `top_k` most active on test images); and the saliency of one image: its
@@ -134,7 +134,7 @@ class VisualizeConfig:
     learning_rate: float = setting(0.02, gt=0)
     jitter: int = setting(4, ge=0, le=64)
     l2: float = setting(0.0, ge=0)
-    tv: float = setting(0.05, ge=0)
+    tv: float = setting(0.0, ge=0)
     blur_every: int = setting(0, ge=0)
     decorrelate: bool = True
     smooth_samples: int = setting(25, ge=1, le=10_000)

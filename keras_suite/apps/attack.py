@@ -3,6 +3,7 @@ loss, and the app's metric against the budget. An app gives an `AttackTask` (`at
 per-image loss the attack raises, and the metric of a set of (perturbed) images."""
 
 import dataclasses
+import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -94,7 +95,7 @@ def curve_figure(rows, task, norm, app):
         ax.plot(*zip(*points), style, label=method.upper())
     ax.set_xlabel(f"epsilon ({norm}, 0-255 pixel units)")
     ax.set_ylabel(task.metric)
-    ax.set_title(f"{app}: {task.metric} under attack\n({task.what})", fontsize=10)
+    ax.set_title(textwrap.fill(f"{app}: {task.metric} under attack ({task.what})", 80), fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()

@@ -63,7 +63,7 @@ class Visualizer:
     Args:
         features: the model from the image to the layer.
         size, channels: the image's side and colour channels.
-        steps: ascent steps; `learning_rate`: the size of each (on the normalized gradient).
+        steps: ascent steps (Adam, `learning_rate`).
         jitter: pixels of random shift each step (0: none).
         l2, tv: weights of the mean squared pixel (centred, 0-1 scale) and total-variation penalties.
         blur_every: blur the pixels every this many steps (0: never; not with `decorrelate`).
@@ -98,6 +98,7 @@ class Visualizer:
         params = self._start(len(channels))
         index = tf.constant(list(channels))
         rng = tf.random.Generator.from_seed(self.seed)
+        optimizer = keras.optimizers.Adam(self.learning_rate)
 
         @tf.function
         def step(shift):
@@ -107,9 +108,7 @@ class Visualizer:
                     pixels = tf.roll(pixels, shift, axis=[1, 2])
                 score, act = self.objective(pixels, index)
                 total = tf.reduce_sum(score)
-            grad = tape.gradient(total, params)
-            grad /= tf.reduce_mean(tf.abs(grad)) + 1e-8
-            params.assign_add(self.learning_rate * grad)
+            optimizer.apply_gradients([(-tape.gradient(total, params), params)])  # ascent
             return act
 
         trace = []

@@ -196,7 +196,7 @@ def image_grid_figure(images, title, columns=8, captions=None, panel=1.3):
         if captions:
             ax.set_title(captions[i], fontsize=9)
     fig.suptitle(textwrap.fill(title, max(30, int(columns * panel * 9))), fontsize=12)
-    fig.tight_layout()
+    fig.tight_layout(h_pad=2.5)
     return figure_to_array(fig)
 
 
