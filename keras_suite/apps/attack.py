@@ -1,6 +1,7 @@
 """The `attack` command of segmentation, detection and face: adversarial examples by FGSM and PGD on the app's own
-loss, and the app's metric against the budget. An app gives an `AttackTask` (`attack_task`): test images, the
-per-image loss the attack raises, and the metric of a set of (perturbed) images."""
+loss, and the app's metric against the budget; with `tflite=`, the same adversarial images (made on the Keras model)
+scored through an exported file as well (do they transfer to the int8 file?). An app gives an `AttackTask`
+(`attack_task`): test images, the per-image loss the attack raises, its serving outputs and the metric of them."""
 
 import dataclasses
 import textwrap
@@ -11,6 +12,8 @@ import numpy as np
 import tensorflow as tf
 
 from keras_suite.adversarial.attacks import fgsm, pgd
+from keras_suite.errors import UserError
+from keras_suite.export import tflite
 from keras_suite.files import write_json
 from keras_suite.visuals.images import write_png
 from keras_suite.visuals.overlay import labelled_grid, upscale
@@ -22,11 +25,13 @@ PANEL_SIDE = 160  # pixels a panel tile has at least
 @dataclasses.dataclass
 class AttackTask:
     """`images` float32 (N, S, S, C) in 0-255; `loss(x, index)` -> one number per image of `x` (the perturbed
-    `images[index]`) that the attack raises (lowers when `targeted`); `score(images)` -> the app's `metric` on a whole
-    set in the order of `images`; `what` says what the attack does to the app."""
+    `images[index]`) that the attack raises (lowers when `targeted`); `serve(x)` -> the outputs of the app's exported
+    signature (the names of its .tflite file's outputs) for a batch; `score(outputs)` -> the app's `metric` from the
+    outputs of a whole set, in the order of `images`; `what` says what the attack does to the app."""
 
     images: np.ndarray
     loss: callable
+    serve: callable
     score: callable
     metric: str
     what: str
@@ -47,6 +52,29 @@ def perturb(task, method, eps, ac):
     return np.concatenate(out)
 
 
+def keras_outputs(task, images, batch_size):
+    parts = [{k: np.asarray(v) for k, v in task.serve(tf.constant(images[s:s + batch_size])).items()}
+             for s in range(0, len(images), batch_size)]
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def tflite_runner(path):
+    """A runner of the main signature of the .tflite file at `path` (checked before any work)."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"tflite file not found: {path}")
+    try:
+        return tflite.Runner(path.read_bytes())
+    except (ValueError, RuntimeError) as e:
+        raise UserError(f"cannot run {path} as a TFLite model: {str(e).splitlines()[0][:200]}") from None
+
+
+def tflite_outputs(runner, images):
+    """The file's outputs for each image (rounded to uint8 as a camera would give it), concatenated."""
+    parts = [runner(images=np.clip(np.round(image), 0, 255).astype(np.uint8)[None]) for image in images]
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
 def mean_loss(task, images, ac):
     return float(np.mean(np.concatenate([
         task.loss(tf.constant(images[s:s + ac.batch_size]), np.arange(s, min(s + ac.batch_size, len(images))))
@@ -56,27 +84,35 @@ def mean_loss(task, images, ac):
 def attack(app, cfg, args):
     ac, run = cfg.attack, args["run"]
     target = app.attack_target(cfg)
+    runner = tflite_runner(args["tflite"]) if "tflite" in args else None
     model = app.trained_model(run)
     task = app.attack_task(cfg, run, model, target)
     out = Path(args.get("out") or run.predictions)
-    clean = {"method": "none", "eps": 0.0, task.metric: float(task.score(task.images)),
-             "loss": mean_loss(task, task.images, ac)}
-    rows, strongest = [clean], None
+    transfer = f"{Path(args['tflite']).name} ({task.metric})" if runner else None
+
+    def row(method, eps, images):
+        r = {"method": method, "eps": float(eps), task.metric: float(task.score(keras_outputs(task, images,
+                                                                                             ac.batch_size))),
+             "loss": mean_loss(task, images, ac), "max_change": float(np.abs(images - task.images).max())}
+        if runner:
+            r["tflite"] = float(task.score(tflite_outputs(runner, images)))
+        print(f"{method:<8}{eps:>6g}{r[task.metric]:>14.4f}{r['loss']:>11.4f}"
+              + (f"{r['tflite']:>{len(transfer) + 2}.4f}" if runner else ""))
+        return r
+
     print(f"{app.name}: {task.what}; {len(task.images)} test images, {ac.norm} budgets {list(ac.epsilons)} (0-255 "
-          f"pixel units), PGD {ac.steps} steps")
-    print(f"{'method':<8}{'eps':>6}{task.metric:>14}{'loss':>11}")
-    print(f"{'clean':<8}{0:>6g}{clean[task.metric]:>14.4f}{clean['loss']:>11.4f}")
+          f"pixel units), PGD {ac.steps} steps" + (f"; the adversarial images also through {args['tflite']}"
+                                                   if runner else ""))
+    print(f"{'method':<8}{'eps':>6}{task.metric:>14}{'loss':>11}" + (f"  {transfer}" if runner else ""))
+    rows, strongest = [row("none", 0, task.images)], None
     for eps in [e for e in ac.epsilons if e > 0]:
         for method in ("fgsm", "pgd"):
             adv = perturb(task, method, eps, ac)
-            row = {"method": method, "eps": float(eps), task.metric: float(task.score(adv)),
-                   "loss": mean_loss(task, adv, ac), "max_change": float(np.abs(adv - task.images).max())}
-            rows.append(row)
-            print(f"{method:<8}{eps:>6g}{row[task.metric]:>14.4f}{row['loss']:>11.4f}")
+            rows.append(row(method, eps, adv))
             if method == "pgd":
                 strongest = (eps, adv)
     report = {"what": task.what, "metric": task.metric, "norm": ac.norm, "steps": ac.steps, "targeted": task.targeted,
-              "images": len(task.images), "rows": rows}
+              "images": len(task.images), "tflite": args.get("tflite"), "rows": rows}
     path = write_json(out / f"attack_{ac.norm}.json", report)
     curve = write_png(out / f"attack_{ac.norm}_curve.png", curve_figure(rows, task, ac.norm, app.name))
     pictures = [path, curve]
@@ -92,7 +128,10 @@ def curve_figure(rows, task, norm, app):
     clean = rows[0][task.metric]
     for method, style in (("fgsm", "o--"), ("pgd", "s-")):
         points = [(0.0, clean)] + [(r["eps"], r[task.metric]) for r in rows if r["method"] == method]
-        ax.plot(*zip(*points), style, label=method.upper())
+        ax.plot(*zip(*points), style, label=f"{method.upper()} (Keras)")
+        if "tflite" in rows[0]:
+            points = [(0.0, rows[0]["tflite"])] + [(r["eps"], r["tflite"]) for r in rows if r["method"] == method]
+            ax.plot(*zip(*points), style, alpha=0.5, label=f"{method.upper()}, the same images through the .tflite")
     ax.set_xlabel(f"epsilon ({norm}, 0-255 pixel units)")
     ax.set_ylabel(task.metric)
     ax.set_title(textwrap.fill(f"{app}: {task.metric} under attack ({task.what})", 80), fontsize=10)

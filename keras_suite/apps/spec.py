@@ -11,7 +11,7 @@ APPS = Registry("app")
 
 HINTS = {"run": "<run dir> (or run=latest)", "resume": "<run dir>", "image": "<path> (a file or a folder of images)",
          "out": "<folder>", "split": "val|test", "formats": "saved_model,tflite,...", "name": "<export folder name>",
-         "overwrite": "true|false"}
+         "overwrite": "true|false", "tflite": "<an exported .tflite file of the run>"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,7 +39,8 @@ VISUALIZE = Command("feature visualization of a layer's channels (gradient ascen
                     ("image", "out", "layer", "channels", "top_k"))
 VISUALIZE_ALIASES = {"layer": "visualize.layer", "channels": "visualize.channels", "top_k": "visualize.top_k"}
 ATTACK = Command("adversarial examples (FGSM, PGD) on the app's own loss: its metric against the budget epsilon, a "
-                 "table, a curve and example panels", ("run",), ("out", "epsilons", "norm"))
+                 "table, a curve and example panels; tflite=<file>: the same images through an exported file",
+                 ("run",), ("out", "epsilons", "norm", "tflite"))
 ATTACK_ALIASES = {"epsilons": "attack.epsilons", "norm": "attack.norm"}
 EXPORT_ALIASES = {"formats": "export.formats", "name": "export.name", "overwrite": "export.overwrite"}
 

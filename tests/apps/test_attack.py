@@ -40,3 +40,16 @@ def test_a_targeted_segmentation_attack_and_the_l2_ball(trained, cli, tmp_path):
     report = json.loads((tmp_path / "attack_l2.json").read_text())
     assert report["targeted"] and "towards 'circle'" in report["what"]
     assert report["rows"][-1]["loss"] <= report["rows"][0]["loss"] + 1e-4  # a targeted attack lowers its loss
+
+
+def test_the_adversarial_images_through_an_exported_int8_file(trained, cli, tmp_path):
+    run = trained("segmentation")
+    code, _, err = cli("segmentation", "export", f"run={run}", f"export.out_dir={tmp_path}", "name=a",
+                       "formats=tflite_int8")
+    assert code == 0, err
+    file = tmp_path / "segmentation" / "a" / "model_int8.tflite"
+    code, out, err = cli("segmentation", "attack", f"run={run}", f"out={tmp_path}", f"tflite={file}", *QUICK)
+    assert code == 0, err
+    report = json.loads((tmp_path / "attack_linf.json").read_text())
+    assert report["tflite"] == str(file) and all(0 <= r["tflite"] <= 1 for r in report["rows"])
+    assert "model_int8.tflite (mIoU)" in out

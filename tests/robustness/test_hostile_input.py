@@ -95,6 +95,8 @@ SPECIFIC = [
     *[(app, "attack", "negative budget", ["epsilons=[1,-2]"], "must not be negative")
       for app in ("segmentation", "detection", "face")],
     ("face", "attack", "unknown norm", ["norm=l1"], "attack.norm must be one of linf, l2"),
+    ("face", "attack", "missing tflite file", ["tflite={files}/missing.tflite"], "tflite file not found"),
+    ("detection", "attack", "tflite file of random bytes", ["tflite={files}/random.jpg"], "cannot run"),
     ("style", "stylize", "negative size", ["content=chelsea", "size=-5"], "must not be negative"),
     ("style", "stylize", "no content", [], "stylize needs content="),
     ("face", "enroll", "non-printable name", ["identity=\x07", "images={files}/face.png", "db={files}/db.json"],

@@ -91,13 +91,17 @@ def serve(model, grid, images, dynamic, dc, score_threshold):
                   dc.max_candidates)
 
 
+def per_image(d):
+    """Detections (boxes, scores, classes, num_detections arrays) as a list of (boxes, scores, classes) per image."""
+    return [(d["boxes"][i, :n], d["scores"][i, :n], d["classes"][i, :n]) for i, n in enumerate(d["num_detections"])]
+
+
 def predictions(model, grid, images, dc, score_threshold, batch_size=32):
     """Per image (boxes in network-input pixels, scores, classes)."""
     out = []
     for start in range(0, len(images), batch_size):
-        d = {k: v.numpy() for k, v in serve(model, grid, images[start:start + batch_size], False, dc,
-                                              score_threshold).items()}
-        out += [(d["boxes"][i, :n], d["scores"][i, :n], d["classes"][i, :n]) for i, n in enumerate(d["num_detections"])]
+        out += per_image({k: v.numpy() for k, v in serve(model, grid, images[start:start + batch_size], False, dc,
+                                                           score_threshold).items()})
     return out
 
 
@@ -288,12 +292,12 @@ class DetectionApp(App):
             best = tf.reduce_max(candidates(model(x, training=False), grid)[1], axis=-1)
             return -tf.reduce_mean(tf.math.top_k(best, k=min(20, best.shape[-1])).values, axis=-1)
 
-        def score(adversarial):
-            found = predictions(model, grid, adversarial, cfg.detect, cfg.detect.eval_score_threshold)
-            return evaluate_detections(found, truth, len(names))["map50"]
+        def score(outputs):
+            return evaluate_detections(per_image(outputs), truth, len(names))["map50"]
 
-        return AttackTask(test.images.astype(np.float32), loss, score, "mAP@0.5",
-                          "detection scores suppressed (the 20 best positions' best class score lowered)")
+        return AttackTask(test.images.astype(np.float32), loss,
+                          lambda x: serve(model, grid, x, False, cfg.detect, cfg.detect.eval_score_threshold), score,
+                          "mAP@0.5", "detection scores suppressed (the 20 best positions' best class score lowered)")
 
     def visual_samples(self, cfg):
         return load_data(cfg, num_train=0, num_val=0, num_test=16).test.images[:16]

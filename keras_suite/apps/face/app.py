@@ -345,11 +345,12 @@ class FaceApp(App):
         def loss(x, index):
             return sign[index] * tf.reduce_sum(tf.square(model(x, training=False) - other[index]), axis=-1)
 
-        def score(adversarial):
-            d = np.sum((embed(model, adversarial) - other) ** 2, axis=-1)
+        def score(outputs):
+            d = np.sum((outputs["embedding"] - other) ** 2, axis=-1)
             return float(np.mean((d <= threshold) == same))
 
-        return AttackTask(np.round(split.images[first[pick]]).astype(np.float32), loss, score, "accuracy",
+        return AttackTask(np.round(split.images[first[pick]]).astype(np.float32), loss,
+                          lambda x: {"embedding": model(x, training=False)}, score, "accuracy",
                           "genuine pairs pushed apart and impostor pairs pulled together (the first face of each "
                           "pair perturbed), judged at the saved threshold")
 

@@ -175,13 +175,13 @@ class SegmentationApp(App):
             truth = tf.fill(tf.shape(x)[:3], target) if target is not None else tf.constant(masks[index])
             return tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(truth, model(x, training=False)), [1, 2])
 
-        def score(adversarial):
-            predicted = np.argmax(model.predict(adversarial, batch_size=ac.batch_size, verbose=0), axis=-1)
-            return confusion_scores(confusion_matrix(masks, predicted, len(names)), names)["mean_iou"]
+        def score(outputs):
+            return confusion_scores(confusion_matrix(masks, outputs["mask"], len(names)), names)["mean_iou"]
 
         what = (f"every pixel pushed towards '{names[target]}'" if target is not None else
                 "the pixels' cross-entropy against the true masks raised")
-        return AttackTask(np.round(images).astype(np.float32), loss, score, "mIoU", what, target is not None)
+        return AttackTask(np.round(images).astype(np.float32), loss, lambda x: serve(model, x, False), score, "mIoU",
+                          what, target is not None)
 
     def visual_samples(self, cfg):
         images, _ = _take(load_data(cfg, num_train=0, num_val=0, num_test=16).test, 16)
