@@ -1,6 +1,7 @@
 """`visualize` and `attack` on trained models: the segmentation and face apps trained on their demo schedules,
 then the feature grid of a middle layer, the saliency maps of a test image, and the metric against the attack
-budget (FGSM and PGD, L-inf). The figures land in bench/figures; the printed lines are what RESULTS.md quotes.
+budget (FGSM and PGD, L-inf), the same adversarial images also through the run's exported int8 file. The figures
+land in bench/figures; the printed lines are what RESULTS.md quotes.
 
 Run: python bench/inspection.py [--runs runs/bench/inspection] [--reuse]
 """
@@ -51,13 +52,19 @@ def main():
                      + f"; saliency of {s['target']} = {s['value']:.4f}, integrated gradients sum " + ", ".join(
                          f"{c['sum']:.4f} vs {c['f(x) - f(baseline)']:.4f} ({k})"
                          for k, c in s["completeness"].items()))
-        seconds = cli([app, "attack", f"run={run}", f"out={out}"])
+        exports = a.runs / "exports"
+        int8 = exports / app / "int8" / "model_int8.tflite"
+        if not int8.is_file():
+            cli([app, "export", f"run={run}", f"export.out_dir={exports}", "name=int8", "formats=tflite_int8",
+                 "overwrite=true"])
+        seconds = cli([app, "attack", f"run={run}", f"out={out}", f"tflite={int8}"])
         report = json.loads((out / "attack_linf.json").read_text())
         shutil.copy(out / "attack_linf_curve.png", FIGURES / f"{app}_attack_curve.png")
         shutil.copy(out / "attack_linf_examples.png", FIGURES / f"{app}_attack_examples.png")
         metric = report["metric"]
-        lines.append(f"{app} attack ({seconds:.0f} s, {report['images']} test images): " + "; ".join(
-            f"{r['method']} eps {r['eps']:g}: {metric} {r[metric]:.4f}" for r in report["rows"]))
+        lines.append(f"{app} attack ({seconds:.0f} s, {report['images']} test images; Keras / the int8 file): "
+                     + "; ".join(f"{r['method']} eps {r['eps']:g}: {metric} {r[metric]:.4f} / {r['tflite']:.4f}"
+                                 for r in report["rows"]))
     print("\n".join(lines))
     return 0
 

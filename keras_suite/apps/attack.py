@@ -7,7 +7,6 @@ import dataclasses
 import textwrap
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
 
@@ -17,7 +16,7 @@ from keras_suite.export import tflite
 from keras_suite.files import write_json
 from keras_suite.visuals.images import write_png
 from keras_suite.visuals.overlay import labelled_grid, upscale
-from keras_suite.visuals.plots import figure_to_array
+from keras_suite.visuals.plots import attack_curve_figure
 
 PANEL_SIDE = 160  # pixels a panel tile has at least
 
@@ -114,31 +113,15 @@ def attack(app, cfg, args):
     report = {"what": task.what, "metric": task.metric, "norm": ac.norm, "steps": ac.steps, "targeted": task.targeted,
               "images": len(task.images), "tflite": args.get("tflite"), "rows": rows}
     path = write_json(out / f"attack_{ac.norm}.json", report)
-    curve = write_png(out / f"attack_{ac.norm}_curve.png", curve_figure(rows, task, ac.norm, app.name))
+    curve = write_png(out / f"attack_{ac.norm}_curve.png", attack_curve_figure(
+        rows, task.metric, textwrap.fill(f"{app.name}: {task.metric} under attack ({task.what})", 80),
+        f"epsilon ({ac.norm}, 0-255 pixel units)"))
     pictures = [path, curve]
     if strongest is not None:
         pictures.append(write_png(out / f"attack_{ac.norm}_examples.png", panels(task.images[:3], strongest[1][:3],
                                                                                  strongest[0])))
     print("wrote " + ", ".join(map(str, pictures)))
     return report
-
-
-def curve_figure(rows, task, norm, app):
-    fig, ax = plt.subplots(figsize=(6.5, 4.5))
-    clean = rows[0][task.metric]
-    for method, style in (("fgsm", "o--"), ("pgd", "s-")):
-        points = [(0.0, clean)] + [(r["eps"], r[task.metric]) for r in rows if r["method"] == method]
-        ax.plot(*zip(*points), style, label=f"{method.upper()} (Keras)")
-        if "tflite" in rows[0]:
-            points = [(0.0, rows[0]["tflite"])] + [(r["eps"], r["tflite"]) for r in rows if r["method"] == method]
-            ax.plot(*zip(*points), style, alpha=0.5, label=f"{method.upper()}, the same images through the .tflite")
-    ax.set_xlabel(f"epsilon ({norm}, 0-255 pixel units)")
-    ax.set_ylabel(task.metric)
-    ax.set_title(textwrap.fill(f"{app}: {task.metric} under attack ({task.what})", 80), fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    return figure_to_array(fig)
 
 
 def panels(images, adversarial, eps):

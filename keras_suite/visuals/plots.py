@@ -238,3 +238,22 @@ def saliency_figure(image, panels, title):
     fig.suptitle(title, fontsize=11)
     fig.tight_layout(rect=(0, 0, 1, 0.93))
     return figure_to_array(fig)
+
+
+def attack_curve_figure(rows, metric, title, xlabel):
+    """`metric` against epsilon for FGSM and PGD (and, where the rows have "tflite", the same adversarial images
+    through an exported file), from the attack's rows (the first: clean)."""
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    clean = rows[0]
+    for method, style in (("fgsm", "o--"), ("pgd", "s-")):
+        keys = [(metric, "Keras")] + ([("tflite", "the same images through the .tflite")] if "tflite" in clean else [])
+        for key, where in keys:
+            points = [(0.0, clean[key])] + [(r["eps"], r[key]) for r in rows if r["method"] == method]
+            ax.plot(*zip(*points), style, alpha=1.0 if key == metric else 0.5, label=f"{method.upper()} ({where})")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(metric)
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    return figure_to_array(fig)
