@@ -86,6 +86,17 @@ def attack(app, cfg, args):
     runner = tflite_runner(args["tflite"]) if "tflite" in args else None
     model = app.trained_model(run)
     task = app.attack_task(cfg, run, model, target)
+    if runner:
+        inputs = runner.runner.get_input_details()
+        shape = tuple(inputs["images"]["shape"][1:]) if "images" in inputs else None
+        if shape != task.images.shape[1:]:
+            takes = ", ".join(f"{name} {tuple(d['shape'])}" for name, d in inputs.items())
+            raise UserError(f"{args['tflite']} does not take this run's images ({task.images.shape[1:]}): its main "
+                            f"signature takes {takes}")
+        needed, gives = set(task.serve(tf.constant(task.images[:1]))), set(runner.runner.get_output_details())
+        if not needed <= gives:
+            raise UserError(f"{args['tflite']} is not an export of a {app.name} run: it gives "
+                            f"{', '.join(sorted(gives))}, not {', '.join(sorted(needed - gives))}")
     out = Path(args.get("out") or run.predictions)
     transfer = f"{Path(args['tflite']).name} ({task.metric})" if runner else None
 

@@ -53,3 +53,5 @@ def test_the_adversarial_images_through_an_exported_int8_file(trained, cli, tmp_
     report = json.loads((tmp_path / "attack_linf.json").read_text())
     assert report["tflite"] == str(file) and all(0 <= r["tflite"] <= 1 for r in report["rows"])
     assert "model_int8.tflite (mIoU)" in out
+    code, _, err = cli("face", "attack", f"run={trained('face')}", f"tflite={file}", *QUICK)
+    assert code == 2 and ("does not take this run's images" in err or "is not an export of a face run" in err)
