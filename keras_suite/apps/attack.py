@@ -13,9 +13,10 @@ import tensorflow as tf
 from keras_suite.adversarial.attacks import fgsm, pgd
 from keras_suite.errors import UserError
 from keras_suite.export import tflite
+from keras_suite.export.parity import run_samples
 from keras_suite.files import write_json
 from keras_suite.visuals.images import write_png
-from keras_suite.visuals.overlay import labelled_grid, upscale
+from keras_suite.visuals.overlay import labelled_grid, tiles
 from keras_suite.visuals.plots import attack_curve_figure
 
 PANEL_SIDE = 160  # pixels a panel tile has at least
@@ -52,9 +53,8 @@ def perturb(task, method, eps, ac):
 
 
 def keras_outputs(task, images, batch_size):
-    parts = [{k: np.asarray(v) for k, v in task.serve(tf.constant(images[s:s + batch_size])).items()}
-             for s in range(0, len(images), batch_size)]
-    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    return run_samples(lambda images: task.serve(tf.constant(images)),
+                       [{"images": images[s:s + batch_size]} for s in range(0, len(images), batch_size)])[0]
 
 
 def tflite_runner(path):
@@ -70,8 +70,8 @@ def tflite_runner(path):
 
 def tflite_outputs(runner, images):
     """The file's outputs for each image (rounded to uint8 as a camera would give it), concatenated."""
-    parts = [runner(images=np.clip(np.round(image), 0, 255).astype(np.uint8)[None]) for image in images]
-    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    return run_samples(runner, [{"images": np.clip(np.round(image), 0, 255).astype(np.uint8)[None]}
+                                for image in images])[0]
 
 
 def mean_loss(task, images, ac):
@@ -137,11 +137,7 @@ def attack(app, cfg, args):
 
 def panels(images, adversarial, eps):
     """Rows of clean | perturbation (amplified to the full range) | adversarial."""
-    factor = max(1, -(-PANEL_SIDE // images.shape[1]))
-
-    def tile(x):
-        x = np.clip(np.round(x), 0, 255).astype(np.uint8)
-        return upscale(np.repeat(x, 3, axis=-1) if x.shape[-1] == 1 else x, factor)
-
-    rows = [[tile(c), tile(128 + (a - c) * 127 / max(eps, 1e-6)), tile(a)] for c, a in zip(images, adversarial)]
+    columns = [tiles(images, PANEL_SIDE), tiles(128 + (adversarial - images) * 127 / max(eps, 1e-6), PANEL_SIDE),
+               tiles(adversarial, PANEL_SIDE)]
+    rows = [list(row) for row in zip(*columns)]
     return labelled_grid(rows, ["clean", f"perturbation (x{127 / max(eps, 1e-6):.0f})", f"adversarial (eps {eps:g})"])

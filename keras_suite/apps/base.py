@@ -36,6 +36,16 @@ class Headline:
         return self.value >= self.target if self.higher_is_better else self.value <= self.target
 
 
+def class_index(names, name, key):
+    """The index of class `name` among the run's class `names` (None for None); an unknown name is refused,
+    naming the argument `key` it came from."""
+    if name is None:
+        return None
+    if name not in names:
+        raise UserError(f"{key} '{name}' is not one of the run's classes: {', '.join(names)}")
+    return list(names).index(name)
+
+
 def report_value(run, kind, split, *keys):
     """A number from the run's `<kind>_<split>.json` report (`keys` lead to it), or None when there is none."""
     path = run.report(kind, split)

@@ -50,6 +50,16 @@ def upscale(image, factor):
     return np.repeat(np.repeat(np.asarray(image), factor, axis=0), factor, axis=1)
 
 
+def tiles(images, side):
+    """Images (N, S, S, C) in 0-255 (any float or int type; grey or RGB) as uint8 RGB tiles enlarged by whole
+    pixels to at least `side` high."""
+    images = np.clip(np.round(np.asarray(images, np.float32)), 0, 255).astype(np.uint8)
+    if images.shape[-1] == 1:
+        images = np.repeat(images, 3, axis=-1)
+    factor = max(1, -(-side // images.shape[1]))
+    return [upscale(image, factor) for image in images]
+
+
 def draw_boxes(image, boxes, classes, names, scores=None, colour_of=None):
     """The image (uint8 RGB) with each xyxy pixel box outlined in its class colour and labelled `name score` on a
     dark band, in a font sized to the image (legible from about 200 px wide)."""

@@ -23,7 +23,7 @@ from keras_suite.metrics import PSNR, reconstruction_scores
 from keras_suite.models.autoencoder import build_autoencoder, encode, is_variational
 from keras_suite.training.trainer import fit
 from keras_suite.visuals.images import ImageFolder, read_rgb, write_png
-from keras_suite.visuals.overlay import labelled_grid, upscale
+from keras_suite.visuals.overlay import labelled_grid, tiles
 from keras_suite.visuals.plots import image_grid_figure, latent_scatter_figure
 from keras_suite.visuals.previews import ImagePreview
 from keras_suite.visuals.projector import write_projector
@@ -52,20 +52,11 @@ def corrupted(images, cfg, seed=NOISE_SEED):
                      for i in range(len(images))])
 
 
-def tiles(images):
-    """uint8 RGB tiles at least TILE pixels high of images (N, S, S, C) in 0-255."""
-    images = np.clip(np.round(np.asarray(images, np.float32)), 0, 255).astype(np.uint8)
-    if images.shape[-1] == 1:
-        images = np.repeat(images, 3, axis=-1)
-    factor = max(1, -(-TILE // images.shape[1]))
-    return [upscale(image, factor) for image in images]
-
-
 def reconstruction_picture(model, images, cfg):
     """Rows of (input, noisy input when denoising, reconstruction) under column titles."""
     inputs = corrupted(images, cfg)
     outputs = model.predict(inputs, verbose=0) * 255.0
-    columns = [tiles(images)] + ([tiles(inputs)] if noise_of(cfg) else []) + [tiles(outputs)]
+    columns = [tiles(images, TILE)] + ([tiles(inputs, TILE)] if noise_of(cfg) else []) + [tiles(outputs, TILE)]
     titles = ["input"] + ([f"noisy ({cfg.data.noise} {cfg.data.noise_amount:g})"] if noise_of(cfg) else []) + [
         "reconstruction"]
     return labelled_grid([list(row) for row in zip(*columns)], titles)
@@ -194,10 +185,10 @@ class AutoencoderApp(App):
         print(f"wrote {out} and {picture}")
         return report
 
-    def model_input(self, image, model):
+    def visual_input(self, cfg, photo, model):
         """A photo (H, W, 3 uint8) as the model's input: square, its size, grey when the model is."""
         size, channels = model.input_shape[1], model.input_shape[-1]
-        pixels = square(image, size)
+        pixels = square(photo, size)
         if channels == 1:
             pixels = np.round(tf.image.rgb_to_grayscale(pixels.astype(np.float32)).numpy()).astype(np.uint8)
         return pixels
@@ -208,7 +199,7 @@ class AutoencoderApp(App):
         model = self.trained_model(run)
         out = Path(args.get("out") or run.predictions)
         for path, image, stem in inputs.items:
-            pixels = self.model_input(image, model)[None]
+            pixels = self.visual_input(cfg, image, model)[None]
             picture = write_png(out / f"{stem}_reconstruction.png", reconstruction_picture(model, pixels, cfg))
             noisy = corrupted(pixels, cfg)
             output = model.predict(noisy, verbose=0)
@@ -238,7 +229,7 @@ class AutoencoderApp(App):
         photos = [read_rgb(args[k], cfg.data.max_pixels) for k in ("a", "b") if k in args]
         model = self.trained_model(run)
         if photos:
-            ends = [self.model_input(photo, model) for photo in photos]
+            ends = [self.visual_input(cfg, photo, model) for photo in photos]
             names = [Path(args["a"]).name, Path(args["b"]).name]
         else:
             test = load_data(cfg, num_train=1).test
@@ -283,9 +274,6 @@ class AutoencoderApp(App):
     def visual_samples(self, cfg):
         return load_data(cfg, num_train=1).test.images[:16]
 
-    def visual_input(self, cfg, photo, model):
-        return self.model_input(photo, model)
-
     def saliency_target(self, cfg, run, model, image, context):
         """The length of the image's code."""
         return lambda x: tf.norm(encode(model, x), axis=-1), "the length of the code"
@@ -308,7 +296,7 @@ class AutoencoderApp(App):
         model = self.trained_model(run)
         ecfg, size = cfg.export, cfg.data.image_size
         channels = model.input_shape[-1]
-        encoder, decoder = model.get_layer("encoder"), model.get_layer("decoder")
+        decoder = model.get_layer("decoder")
         code_dim = decoder.input_shape[-1]
         splits = load_data(cfg, num_train=ecfg.calibration_samples, num_val=1,
                            num_test=max(ecfg.parity_samples, ecfg.task_samples))
@@ -318,8 +306,7 @@ class AutoencoderApp(App):
             x = tf.cast(images, tf.float32)
             if dynamic:
                 x = tf.image.resize(x, (size, size), antialias=True)
-            out = encoder(x, training=False)
-            return out[0] if isinstance(out, (list, tuple)) else out
+            return encode(model, x)
 
         def serve(inputs, dynamic):
             code = code_of(inputs["images"], dynamic)

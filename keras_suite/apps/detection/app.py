@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from keras_suite import export as exporting
 from keras_suite.apps.attack import AttackTask
-from keras_suite.apps.base import App, Headline, report_value
+from keras_suite.apps.base import App, Headline, class_index, report_value
 from keras_suite.apps.detection.config import SPEC
 from keras_suite.apps.detection.convert import coco_dataset, coco_results, convert
 from keras_suite.config import arguments
@@ -304,10 +304,7 @@ class DetectionApp(App):
 
     def saliency_context(self, cfg, args):
         """The index of the `class=` argument, or None."""
-        names = list(cfg.data.class_names)
-        if "class" in args and args["class"] not in names:
-            raise UserError(f"class '{args['class']}' is not one of the run's classes: {', '.join(names)}")
-        return names.index(args["class"]) if "class" in args else None
+        return class_index(cfg.data.class_names, args.get("class"), "class")
 
     def saliency_target(self, cfg, run, model, image, context):
         """The best score (objectness x class probability) of a class over every position: the given class, or

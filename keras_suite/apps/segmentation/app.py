@@ -9,13 +9,12 @@ import tensorflow as tf
 
 from keras_suite import export as exporting
 from keras_suite.apps.attack import AttackTask
-from keras_suite.apps.base import App, Headline, report_value
+from keras_suite.apps.base import App, Headline, class_index, report_value
 from keras_suite.apps.segmentation.config import SPEC
 from keras_suite.config import arguments
 from keras_suite.console import progress_verbosity
 from keras_suite.data.photos import export_photos
 from keras_suite.data.segmentation import batches, load_splits
-from keras_suite.errors import UserError
 from keras_suite.export import litert_metadata as litert
 from keras_suite.files import write_json
 from keras_suite.losses import CEDiceLoss, DiceLoss, SparseFocalLoss
@@ -160,10 +159,7 @@ class SegmentationApp(App):
 
     def attack_target(self, cfg):
         """The class index of `attack.target` (None: untargeted)."""
-        names = list(cfg.data.class_names)
-        if cfg.attack.target is not None and cfg.attack.target not in names:
-            raise UserError(f"attack.target '{cfg.attack.target}' is not one of the run's classes: {', '.join(names)}")
-        return None if cfg.attack.target is None else names.index(cfg.attack.target)
+        return class_index(cfg.data.class_names, cfg.attack.target, "attack.target")
 
     def attack_task(self, cfg, run, model, target):
         """The mean pixel cross-entropy against the true masks (or, targeted, against `target` everywhere); mIoU."""
@@ -189,10 +185,7 @@ class SegmentationApp(App):
 
     def saliency_context(self, cfg, args):
         """The index of the `class=` argument, or None."""
-        names = list(cfg.data.class_names)
-        if "class" in args and args["class"] not in names:
-            raise UserError(f"class '{args['class']}' is not one of the run's classes: {', '.join(names)}")
-        return names.index(args["class"]) if "class" in args else None
+        return class_index(cfg.data.class_names, args.get("class"), "class")
 
     def saliency_target(self, cfg, run, model, image, context):
         """The mean probability of a class over the pixels: the given one, or the one most of the image is
