@@ -31,6 +31,7 @@ from keras_suite.apps.detection.app import (  # noqa: E402
     build,
     choose_anchors,
     ground_truth,
+    int8_graph,
     make_grid,
     match_detections,
     serve,
@@ -49,17 +50,22 @@ def scenes(cfg, count, seed):
     return DetectionSplit(images, [b / cfg.data.image_size for b in boxes], classes)
 
 
-def flatbuffers(fn, size, calibration, float_from=None):
-    """{quantization: flatbuffer} of `fn(uint8 images (1, size, size, 3)) -> dict`; int8 as the app exports
-    it (DIV and, with `float_from`, the post-processing in float)."""
-    archive = keras.export.ExportArchive()
-    archive.add_endpoint("serve", tf.function(fn, input_signature=[
-        tf.TensorSpec([1, size, size, 3], tf.uint8, name="images")]))
-    with tempfile.TemporaryDirectory() as tmp:
-        archive.write_out(tmp, verbose=False)
-        reps = [{"images": c[None]} for c in calibration]
-        return {q: tflite.convert(tmp, quantization=q, representative=reps, float_ops=("DIV",), float_from=float_from)
-                for q in ("float32", "float16", "int8")}  # (the int8 conversion of the head alone ignores DIV)
+def flatbuffers(fn, size, calibration, int8_fn=None):
+    """{quantization: flatbuffer} of `fn(uint8 images (1, size, size, 3)) -> dict`; int8 of `int8_fn` if given (the
+    app's int8 graph)."""
+    reps = [{"images": c[None]} for c in calibration]
+
+    def convert(graph, quantizations):
+        archive = keras.export.ExportArchive()
+        archive.add_endpoint("serve", tf.function(graph, input_signature=[
+            tf.TensorSpec([1, size, size, 3], tf.uint8, name="images")]))
+        with tempfile.TemporaryDirectory() as tmp:
+            archive.write_out(tmp, verbose=False)
+            return {q: tflite.convert(tmp, quantization=q, representative=reps) for q in quantizations}
+
+    if int8_fn is None:
+        return convert(fn, ("float32", "float16", "int8"))
+    return {**convert(fn, ("float32", "float16")), **convert(int8_fn, ("int8",))}
 
 
 def ms_per_image(call, images, rounds=3):
@@ -161,10 +167,11 @@ def main():
     test, calibration = scenes(cfg, args.images, cfg.data.seed + 2), scenes(cfg, 64, cfg.data.seed).images
 
     def full(images):
-        return serve(model, grid, images, False, dc, dc.score_threshold)
+        return serve(model, grid, images, False, dc, dc.score_threshold, one_image=True)
 
     def all_candidates(images):  # NMS on every position, as before candidate pre-selection
-        return serve(model, grid, images, False, dataclasses.replace(dc, max_candidates=0), dc.score_threshold)
+        return serve(model, grid, images, False, dataclasses.replace(dc, max_candidates=0), dc.score_threshold,
+                     one_image=True)
 
     def head(images):
         return {"raw": model(tf.cast(images, tf.float32), training=False)}
@@ -176,7 +183,8 @@ def main():
     ms_head, _ = ms_per_image(lambda x: head_keras(tf.constant(x)), test.images)
     reference = stacked([{k: v.numpy() for k, v in o.items()} for o in outs])
     rows = [("keras (tf.function)", ms_full, ms_head, "-", reference)]
-    full_tfl, head_tfl = flatbuffers(full, size, calibration, "/raw"), flatbuffers(head, size, calibration)
+    full_tfl = flatbuffers(full, size, calibration, int8_graph(model, grid, dc))
+    head_tfl = flatbuffers(head, size, calibration)
     for q in ("float32", "float16", "int8"):
         run_full, run_head = tflite.Runner(full_tfl[q]), tflite.Runner(head_tfl[q])
         ms_f, outs = ms_per_image(lambda x: run_full(images=x), test.images)

@@ -110,6 +110,7 @@ class ExportConfig:
     parity_samples: int = setting(16, ge=1, le=10_000)
     # the app's own metric (mIoU, mAP, accuracy, BLEU) on this many held-out samples, for Keras and each format
     task_samples: int = setting(200, ge=0, le=100_000)
+    # how far below Keras' value each format's metrics may fall; "<format>.<metric>" sets one metric's own
     max_metric_drop: dict[str, float] = setting(factory=lambda: {
         "saved_model": 0.01, "tflite": 0.01, "tflite_fp16": 0.01, "tflite_int8": 0.02})
     max_abs_diff: dict[str, float] = setting(factory=lambda: {

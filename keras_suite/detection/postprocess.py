@@ -1,8 +1,9 @@
 """From the raw head to fixed-size detections in the graph: decode, score = objectness x class
-probability (`candidates`), then class-aware NMS with `tf.image.non_max_suppression_padded` (a TFLite builtin,
-unlike combined_non_max_suppression) and boxes in pixels of the input image (`suppress`). A phone app that runs
-the network without NMS (on a GPU delegate) calls the same `suppress` on the host. `part_candidates` computes
-the candidates with the heads split into their parts, for an integer-only file."""
+probability (`candidates`), then class-aware NMS with `tf.image.non_max_suppression_padded` (any batch) and boxes
+in pixels of the input image (`suppress`); for one image, as a TFLite file runs, `suppress_one` does the same
+with the builtin NON_MAX_SUPPRESSION_V5 op, without loops. A phone app that runs the network without NMS (on a
+GPU delegate) calls the same `suppress` on the host. `part_candidates` computes the candidates with the heads split
+into their parts, for the int8 files."""
 
 import keras
 import tensorflow as tf
@@ -81,8 +82,45 @@ def suppress(xyxy, probabilities, image_size, max_detections=100, iou_threshold=
             "num_detections": tf.cast(count, tf.int32)}
 
 
+def suppress_one(xyxy, probabilities, image_size, max_detections=100, iou_threshold=0.5, score_threshold=0.25,
+                 max_candidates=256):
+    """`suppress` for a batch of one image (a TFLite file's fixed signature), without loops: the same best
+    positions, then one NON_MAX_SUPPRESSION_V5 (a TFLite builtin) per class on the scores of that class's positions,
+    and the classes' survivors merged by score. The same detections as `suppress` (up to ties in score), but no
+    tensor mixes boxes with class offsets: in an int8 file the offsets (up to 2 x classes) would leave a box
+    coordinate 1/(2C+1) of the 256 levels, and the suppression would compare boxes blurred by several pixels."""
+    scores = tf.reduce_max(probabilities, axis=-1)[0]
+    classes = tf.argmax(probabilities, axis=-1, output_type=tf.int32)[0]
+    xyxy = xyxy[0]
+    if 0 < max_candidates < xyxy.shape[0]:
+        scores, best = tf.math.top_k(scores, k=max_candidates)
+        xyxy, classes = tf.gather(xyxy, best), tf.gather(classes, best)
+    yxyx = tf.gather(xyxy, [1, 0, 3, 2], axis=-1)
+    selected, kept_scores, counts = [], [], []
+    for c in range(probabilities.shape[-1]):
+        index, score, count = tf.raw_ops.NonMaxSuppressionV5(
+            boxes=yxyx, scores=tf.where(tf.equal(classes, c), scores, 0.0), max_output_size=max_detections,
+            iou_threshold=iou_threshold, score_threshold=score_threshold, soft_nms_sigma=0.0,
+            pad_to_max_output_size=True)
+        selected.append(index)
+        kept_scores.append(tf.where(tf.sequence_mask(count, max_detections), score, -1.0))
+        counts.append(count)
+    # the count comes from the integer counts: an int8 file clamps the scores' -1 padding to its range's 0
+    keep = tf.range(max_detections) < tf.minimum(tf.add_n(counts), max_detections)
+    best_scores, order = tf.math.top_k(tf.concat(kept_scores, 0), k=max_detections)
+    selected = tf.gather(tf.concat(selected, 0), order)
+    return {"boxes": tf.where(keep[:, None], tf.gather(xyxy, selected) * float(image_size), 0.0)[None],
+            "scores": tf.where(keep, best_scores, 0.0)[None],
+            "classes": tf.where(keep, tf.gather(classes, selected), 0)[None],
+            "num_detections": tf.reduce_sum(tf.cast(keep, tf.int32), keepdims=True)}
+
+
 def detect(raw, grid: AnchorGrid, max_detections=100, iou_threshold=0.5, score_threshold=0.25, scale=None,
-           max_candidates=256):
-    """raw (N, P, 5 + C) -> fixed-size detections: `suppress(*candidates(raw, grid))`."""
+           max_candidates=256, one_image=False):
+    """raw (N, P, 5 + C) -> fixed-size detections: `suppress(*candidates(raw, grid))`; `one_image` (N = 1, no
+    `scale`): `suppress_one`."""
+    if one_image:
+        return suppress_one(*candidates(raw, grid), grid.image_size, max_detections, iou_threshold, score_threshold,
+                            max_candidates)
     return suppress(*candidates(raw, grid), grid.image_size, max_detections, iou_threshold, score_threshold, scale,
                     max_candidates)

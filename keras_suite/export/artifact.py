@@ -101,7 +101,7 @@ def export(serving, target, ecfg, metadata):
                       "min_agreement": _limit(ecfg.min_agreement, name),
                       **{score: _limit(per_format, name) for score, per_format in serving.min_scores.items()},
                       **({"probe_mean_abs_diff": _limit(serving.probe_limits, name)} if probe is not None else {}),
-                      **_task_limits(task, task_reference, _limit(ecfg.max_metric_drop, name))}
+                      **_task_limits(task, task_reference, ecfg.max_metric_drop, name)}
             failed = judge(row, limits, lower=task.lower_is_better if task else ())
             row["passed"], row["limits"] = not failed, limits
             log.info("export %d/%d: %s: %s in %.1f s", number, len(exporters), name,
@@ -143,13 +143,19 @@ def _limit(per_format, name):
     return per_format.get(name, per_format.get(LIMITS_OF.get(name)))
 
 
-def _task_limits(task, reference, drop):
-    """The least (or, where lower is better, the largest) value of each task metric a format may have: Keras'
-    value less the allowed drop; none when the drop is not configured."""
+def _task_limits(task, reference, drops, name):
+    """The least (or, where lower is better, the largest) value of each task metric format `name` may have: Keras'
+    value less the allowed drop, `drops["<format>.<metric>"]` where set, else the format's; none when neither is
+    configured."""
     if task is None:
         return {}
-    return {metric: None if drop is None or value is None else
-            value + drop if metric in task.lower_is_better else value - drop for metric, value in reference.items()}
+    limits = {}
+    for metric, value in reference.items():
+        drop = next((drops[f"{key}.{metric}"] for key in (name, LIMITS_OF.get(name)) if f"{key}.{metric}" in drops),
+                    _limit(drops, name))
+        limits[metric] = (None if drop is None or value is None else
+                          value + drop if metric in task.lower_is_better else value - drop)
+    return limits
 
 
 def _dead(name):

@@ -1,11 +1,10 @@
 """The export formats, by name: a SavedModel with every signature, and TFLite float32, float16 and int8 files
-of the fixed-size signature with builtin ops only, carrying the app's LiteRT metadata; where an app has those
-layouts, the same signature laid out for MediaPipe Tasks (`tflite_tasks`) or for a GPU delegate without
-non-max suppression (`tflite_nonms`), a layout of integers only for NPUs (`tflite_int8_full`: uint8 in and out,
-no float op), a translator's encoder and decoder step for a search on the host (`tflite_step`, and
-`tflite_step_int8` with int8 weights), and an autoencoder's encoder and decoder as two signatures
-(`tflite_split`). Each writes its artifact into the work folder and
-runs it on the parity samples."""
+of the fixed-size signature with builtin ops only (int8 of the app's own graph for it where it gives one), carrying
+the app's LiteRT metadata; where an app has those layouts, the same signature laid out for MediaPipe Tasks
+(`tflite_tasks`) or for a GPU delegate without non-max suppression (`tflite_nonms`), a layout of integers only for
+NPUs (`tflite_int8_full`: uint8 in and out, no float op), a translator's encoder and decoder step for a search on
+the host (`tflite_step`, and `tflite_step_int8` with int8 weights), and an autoencoder's encoder and decoder as two
+signatures (`tflite_split`). Each writes its artifact into the work folder and runs it on the parity samples."""
 
 import os
 import tempfile
@@ -23,10 +22,10 @@ EXPORTERS = Registry("export format")
 # checked with another format's limits unless configured
 LIMITS_OF = {"tflite_tasks": "tflite", "tflite_nonms": "tflite", "tflite_step": "tflite", "tflite_split": "tflite",
              "tflite_step_int8": "tflite_int8", "tflite_int8_full": "tflite_int8"}
-# the formats that write a layout, and which
-LAYOUT_OF = {"tflite_tasks": "tflite_tasks", "tflite_nonms": "tflite_nonms", "tflite_step": "tflite_step",
-             "tflite_split": "tflite_split",
-             "tflite_step_int8": "tflite_step", "tflite_int8_full": "tflite_int8_full"}
+# the formats that write a layout, and which (int8: an app's own layout where it has one, else the main one)
+LAYOUT_OF = {"tflite_int8": "tflite_int8", "tflite_tasks": "tflite_tasks", "tflite_nonms": "tflite_nonms",
+             "tflite_step": "tflite_step", "tflite_split": "tflite_split", "tflite_step_int8": "tflite_step",
+             "tflite_int8_full": "tflite_int8_full"}
 
 
 def _function(fn, spec):
@@ -80,9 +79,9 @@ def layout_for(serving, name):
 def _tflite(quantization, filename, name=None, purpose=None):
     def exporter(serving, work, ctx):
         layout = layout_for(serving, name)
-        if name in LAYOUT_OF and layout is None:
+        if purpose and layout is None:
             raise ExportError(f"this app has no {purpose}: leave {name} out of export.formats")
-        folder = f"fixed_saved_model_{LAYOUT_OF.get(name, 'main')}"  # made once, shared by the quantizations
+        folder = f"fixed_saved_model_{LAYOUT_OF[name] if layout else 'main'}"  # made once, shared by the quantizations
         if folder not in ctx:
             ctx[folder] = Path(tempfile.mkdtemp(prefix=f".fixed-{os.getpid()}-", dir=work.parent))
             _archive(serving, dynamic=False, layout=layout).write_out(str(ctx[folder]), verbose=False)
@@ -91,9 +90,7 @@ def _tflite(quantization, filename, name=None, purpose=None):
         calibration = (layout.calibrate(serving.calibration) if layout and layout.calibrate
                        else [prepare(s) for s in serving.calibration])
         try:
-            flatbuffer = tflite.convert(ctx[folder], keys, quantization=quantization, representative=calibration,
-                                        float_ops=serving.float_ops, float_from=serving.float_from,
-                                        float_layers=serving.float_layers)
+            flatbuffer = tflite.convert(ctx[folder], keys, quantization=quantization, representative=calibration)
         except Exception as e:  # noqa: BLE001 - converter errors are long; keep the first line
             raise ExportError(f"TFLite conversion ({quantization}) failed: {str(e).splitlines()[0][:300]}") from None
         bad = tflite.non_builtin_ops(flatbuffer)
@@ -133,7 +130,7 @@ def _tflite(quantization, filename, name=None, purpose=None):
 
 EXPORTERS.register("tflite")(_tflite("float32", "model.tflite"))
 EXPORTERS.register("tflite_fp16")(_tflite("float16", "model_fp16.tflite"))
-EXPORTERS.register("tflite_int8")(_tflite("int8", "model_int8.tflite"))
+EXPORTERS.register("tflite_int8")(_tflite("int8", "model_int8.tflite", "tflite_int8"))
 EXPORTERS.register("tflite_tasks")(_tflite("float32", "model_tasks.tflite", "tflite_tasks",
                                            "layout for MediaPipe Tasks / the Task Library"))
 EXPORTERS.register("tflite_nonms")(_tflite("float32", "model_nonms.tflite", "tflite_nonms",

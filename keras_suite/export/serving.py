@@ -21,15 +21,14 @@ class Serving:
     signatures (name -> tf.function with an input signature), e.g. string-in/string-out
     generation; `track` lists further layers they use (lookup tables). `scores(reference, outputs)`
     adds app-specific parity scores to each format's row (e.g. the lowest cosine similarity of
-    embeddings, "min_cosine"), and `min_scores` {score: {format: minimum}} are their limits. `float_ops`
-    are TFLite ops kept in float in the int8 file; so is everything from the op whose output tensor name
-    contains `float_from` on (post-processing after the network), and the ops of the Keras layers named in
-    `float_layers`. `probe` (tensor name marker, fn(inputs) ->
+    embeddings, "min_cosine"), and `min_scores` {score: {format: minimum}} are their limits. `probe` (tensor
+    name marker, fn(inputs) ->
     array) compares an intermediate tensor of the TFLite files with Keras' (a detector's raw head, before the
     post-processing that can hide differences): "probe_mean_abs_diff", limited by `probe_limits` {format: max},
     and "probe_max_abs_diff" for the record. `task` scores every format with the app's own metric on held-out
     data. `litert` describes the fixed-size signature's tensors for the metadata packed into every TFLite file;
-    `layouts` maps further TFLite formats (e.g. "tflite_tasks") to other layouts of that signature, for a phone
+    `layouts` maps further TFLite formats (e.g. "tflite_tasks") to other layouts of that signature (or the int8
+    file, "tflite_int8", to a graph of its own that quantizes better), for a phone
     SDK or a GPU delegate. `photos` (as `samples`) are real photos that did not calibrate int8: every format is
     compared with Keras on them as well, for the record ("photo_" figures). `files` are further files of the
     artifact, {name: (text, what it holds)}, landed with the formats and listed in metadata.json and the card.
@@ -44,9 +43,6 @@ class Serving:
     endpoints: dict = dataclasses.field(default_factory=dict)
     track: list = dataclasses.field(default_factory=list)
     scores: callable = None
-    float_ops: tuple = ()
-    float_from: str = None
-    float_layers: tuple = ()
     min_scores: dict = dataclasses.field(default_factory=dict)
     probe: tuple = None
     probe_limits: dict = dataclasses.field(default_factory=dict)

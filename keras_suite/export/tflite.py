@@ -1,6 +1,5 @@
 """TFLite (LiteRT) conversion with builtin ops only, op inspection, and running with ai_edge_litert."""
 
-import re
 import time
 import warnings
 
@@ -22,51 +21,15 @@ def builtin_name(model, op):
     return OP_NAMES.get(max(code.builtinCode, code.deprecatedBuiltinCode), "CUSTOM")
 
 
-def _ops(model, graph):
-    """(op name, output tensor names) of each op of a subgraph of a `ModelT`, in execution order."""
-    for op in graph.operators or []:
-        yield builtin_name(model, op), [graph.tensors[i].name.decode() for i in op.outputs if i >= 0]
-
-
-def _float_from(model, marker):
-    """(op types, output tensor names) to keep in float: every op of the main graph from the first whose
-    output name contains `marker` on, and every op of the other subgraphs (the bodies of WHILE and IF, as in
-    NMS); the types are those that appear only there, since names do not always survive quantization."""
-    main = list(_ops(model, model.subgraphs[0]))
-    start = next((i for i, (_, outs) in enumerate(main) if any(marker in n for n in outs)), None)
-    if start is None:
-        raise ValueError(f"no op output named like '{marker}' in the converted model")
-    after = main[start:] + [op for graph in model.subgraphs[1:] for op in _ops(model, graph)]
-    types = {t for t, _ in after} - {t for t, _ in main[:start]}
-    return sorted(types), [n for _, outs in after for n in outs]
-
-
-def _layer_nodes(model, layers):
-    """The output tensor names of the main graph's ops that belong to the Keras layers named `layers` (their names
-    hold "/<layer>_<n>/" or "/<layer>/")."""
-    names = [n for _, outs in _ops(model, model.subgraphs[0]) for n in outs]
-    found = {layer: [n for n in names if re.search(rf"/{re.escape(layer)}(_\d+)?/", n)] for layer in layers}
-    missing = [layer for layer, nodes in found.items() if not nodes]
-    if missing:
-        raise ValueError(f"the converted model has no ops of the layers {missing}")
-    return [n for nodes in found.values() for n in nodes]
-
-
-def convert(saved_model_dir, signatures=("serve",), quantization="float32", representative=None, float_ops=(),
-            float_from=None, float_layers=()):
+def convert(saved_model_dir, signatures=("serve",), quantization="float32", representative=None):
     """Convert signatures of a SavedModel to a flatbuffer using TFLITE_BUILTINS only.
 
     quantization: "float32"; "float16" (weights in fp16); "dynamic_int8" (weights in int8, activations float,
     quantized on the fly by the kernels that can); "int8" (weights and activations, calibrated
     on `representative`, an iterable of `{input_name: array}` with batch 1); "int8_full" (every op integer-only
     and uint8 inputs and outputs, each with the scale and zero point the calibration gave: for NPUs and Edge-TPU
-    style accelerators, which run no float op). In "int8" files, `float_ops` (TFLite op
-    names, e.g. "DIV") stay in float in an int8 model (selective quantization through the quantization
-    debugger), for ops whose quantized kernels fail on the values they meet (box IoU in NMS).
-    `float_from` (a substring of an op's output tensor name, e.g. a Keras layer's "/raw") keeps that op
-    and every later op of the main graph in float: the network is quantized, its post-processing
-    (box decoding, NMS) is not. `float_layers` (Keras layer names) keep those layers' ops in float wherever they
-    are (a detector's heads, whose one output tensor mixes box offsets, objectness and class logits).
+    style accelerators, which run no float op). Ops without an int8 kernel (NON_MAX_SUPPRESSION_V5) stay in float
+    in "int8" files, between DEQUANTIZE and QUANTIZE ops.
     """
     converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model_dir), signature_keys=list(signatures))
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
@@ -80,16 +43,6 @@ def convert(saved_model_dir, signatures=("serve",), quantization="float32", repr
             raise ValueError("int8 quantization needs a representative dataset")
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = lambda: iter(representative)
-        if float_ops or float_from or float_layers:
-            float_model = schema.ModelT.InitFromPackedBuf(convert(saved_model_dir, signatures), 0)
-            types, nodes = _float_from(float_model, float_from) if float_from else ([], [])
-            nodes += _layer_nodes(float_model, float_layers) if float_layers else []
-            options = tf.lite.experimental.QuantizationDebugOptions(
-                denylisted_ops=sorted(set(float_ops) | set(types)) or None, denylisted_nodes=nodes or None)
-            with native_stderr_silenced():
-                debugger = tf.lite.experimental.QuantizationDebugger(
-                    converter=converter, debug_dataset=lambda: iter(representative), debug_options=options)
-                return debugger.get_nondebug_quantized_model()
     elif quantization == "int8_full":
         if representative is None:
             raise ValueError("int8_full quantization needs a representative dataset")

@@ -96,7 +96,7 @@ def test_evaluate_a_yolo_folder_without_a_test_split(cli, detection_run, tmp_pat
 def test_export_runs_nms_in_every_format(cli, detection_run, tmp_path):
     formats = "saved_model,tflite,tflite_fp16,tflite_int8,tflite_tasks,tflite_nonms,tflite_int8_full"
     # An untrained model's scores sit at the threshold, so int8 parity is checked on trained runs (bench);
-    # here int8 must convert with builtin ops and run (its DIV kernel stays float).
+    # here int8 must convert with builtin ops and run.
     limits = "{'saved_model': 1.0, 'tflite': 0.9, 'tflite_fp16': 0.8, 'tflite_int8': 0.0, 'tflite_int8_full': 0.0}"
     code, out, err = cli("detection", "export", f"run={detection_run}", f"export.out_dir={tmp_path}",
                          f"formats={formats}", "export.name=tiny", f"export.min_match_rate={limits}")
@@ -109,6 +109,11 @@ def test_export_runs_nms_in_every_format(cli, detection_run, tmp_path):
         assert tflite.non_builtin_ops(flatbuffer) == []
         out = tflite.Runner(flatbuffer)(images=np.zeros((1, 64, 64, 3), np.uint8))
         assert out["boxes"].shape == (1, 100, 4) and out["num_detections"].shape == (1,)
+        assert "WHILE" not in tflite.op_names(flatbuffer)  # one builtin NMS per class, no loop
+    # int8: the network in integers, each head's parts with their own scale; the suppression in float
+    int8_ops = tflite.op_names((target / "model_int8.tflite").read_bytes())
+    assert int8_ops.count("NON_MAX_SUPPRESSION_V5") == 10 and "DEQUANTIZE" in int8_ops
+    assert int8_ops.count("CONV_2D") > tflite.op_names((target / "model.tflite").read_bytes()).count("CONV_2D")
     # The layout MediaPipe Tasks and the Task Library read: the same detections as four float32 outputs, found
     # by their metadata names, boxes (ymin, xmin, ymax, xmax) in fractions of the image.
     scene = make_detection_scenes(1, 64, seed=6)[0]
@@ -138,7 +143,7 @@ def test_export_runs_nms_in_every_format(cli, detection_run, tmp_path):
     compat = json.loads((target / "compat.json").read_text())
     gpu = compat["model_nonms.tflite"]["targets"]["gpu"]
     assert gpu["supported"] == "yes", gpu
-    assert "WHILE" in compat["model.tflite"]["targets"]["gpu"]["blocking_ops"]  # NMS loops stay on the CPU
+    assert "NON_MAX_SUPPRESSION_V5" in compat["model.tflite"]["targets"]["gpu"]["blocking_ops"]  # NMS stays on a CPU
     metadata, _ = read_litert_metadata(target / "model_nonms.tflite")
     scores = next(t for t in metadata["subgraph_metadata"][0]["output_tensor_metadata"] if t["name"] == "scores")
     assert scores["process_units"][0]["options"]["global_score_threshold"] == pytest.approx(0.001)

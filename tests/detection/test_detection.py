@@ -125,3 +125,19 @@ def test_candidate_preselection_keeps_the_detections(grid):
     assert best["num_detections"].tolist() == [1, 1]
     np.testing.assert_allclose(best["scores"][:, 0], full["scores"][:, 0])
 
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("max_candidates", [0, 24])
+def test_one_image_suppression_equals_the_batched_one(grid, seed, max_candidates):
+    """`suppress_one` (a TFLite file's loop-free NMS: one builtin NMS per class, merged by score) gives the batched
+    suppression's detections, in the same order, on heads with many overlapping boxes of several classes."""
+    raw = np.random.default_rng(seed).normal(0, 2, (1, grid.positions, 5 + C)).astype(np.float32)
+    batched = {k: v.numpy() for k, v in detect(tf.constant(raw), grid, 30, 0.4, 0.2,
+                                               max_candidates=max_candidates).items()}
+    one = {k: v.numpy() for k, v in detect(tf.constant(raw), grid, 30, 0.4, 0.2, max_candidates=max_candidates,
+                                           one_image=True).items()}
+    assert 5 < batched["num_detections"][0] < 30 and len(set(batched["classes"][0])) == C
+    assert {k: v.shape for k, v in one.items()} == {k: v.shape for k, v in batched.items()}
+    for k in batched:
+        np.testing.assert_allclose(one[k], batched[k], atol=1e-5, err_msg=k)

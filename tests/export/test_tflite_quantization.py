@@ -1,4 +1,4 @@
-"""int8 conversion that keeps chosen Keras layers in float, and int8 weights with float activations."""
+"""int8 weights with float activations."""
 
 import keras
 import numpy as np
@@ -29,16 +29,6 @@ def _conv_output_types(flatbuffer):
     types = {v: k for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
     return [types[graph.tensors[op.outputs[0]].type] for op in graph.operators
             if tflite.builtin_name(model, op) == "CONV_2D"]
-
-
-def test_float_layers_stay_float_in_an_int8_file(saved):
-    folder, calibration = saved
-    everything = tflite.convert(folder, quantization="int8", representative=calibration)
-    assert _conv_output_types(everything) == ["INT8", "INT8"]
-    head_float = tflite.convert(folder, quantization="int8", representative=calibration, float_layers=("head",))
-    assert _conv_output_types(head_float) == ["INT8", "FLOAT32"]
-    with pytest.raises(ValueError, match=r"no ops of the layers \['neck'\]"):
-        tflite.convert(folder, quantization="int8", representative=calibration, float_layers=("head", "neck"))
 
 
 def test_dynamic_int8_stores_int8_weights_and_computes_in_float(saved):

@@ -3,7 +3,6 @@ drawn on PNGs), export (NMS inside the SavedModel and the TFLite files), anchors
 convert (COCO JSON or Pascal VOC to a YOLO folder, a YOLO split to COCO JSON)."""
 
 import dataclasses
-import re
 from pathlib import Path
 
 import keras
@@ -20,7 +19,7 @@ from keras_suite.data.detection import augmenter, detection_batches, load_detect
 from keras_suite.data.photos import export_photos
 from keras_suite.detection.anchors import kmeans_anchors, per_scale_anchors
 from keras_suite.detection.grid import AnchorGrid
-from keras_suite.detection.postprocess import candidates, detect, part_candidates, suppress
+from keras_suite.detection.postprocess import candidates, detect, part_candidates, suppress, suppress_one
 from keras_suite.errors import UserError
 from keras_suite.export import litert_metadata as litert
 from keras_suite.files import write_json
@@ -79,8 +78,9 @@ def load_data(cfg, **counts):
     return load_detection(**arguments(cfg.data, load_detection, **counts))
 
 
-def serve(model, grid, images, dynamic, dc, score_threshold):
-    """uint8 images -> detections; with `dynamic`, any size in and boxes in that image's pixels."""
+def serve(model, grid, images, dynamic, dc, score_threshold, one_image=False):
+    """uint8 images -> detections; with `dynamic`, any size in and boxes in that image's pixels; `one_image`: a
+    batch of one, suppressed without loops (a TFLite file's signature)."""
     x = tf.cast(images, tf.float32)
     scale = None
     if dynamic:
@@ -88,7 +88,7 @@ def serve(model, grid, images, dynamic, dc, score_threshold):
         scale = tf.tile(tf.cast(tf.stack([shape[2], shape[1]])[None], tf.float32), [shape[0], 1])
         x = tf.image.resize(x, (grid.image_size, grid.image_size))
     return detect(model(x, training=False), grid, dc.max_detections, dc.iou_threshold, score_threshold, scale,
-                  dc.max_candidates)
+                  dc.max_candidates, one_image)
 
 
 def per_image(d):
@@ -334,21 +334,19 @@ class DetectionApp(App):
         calibration_photos, photos = export_photos(ecfg, size)
         dynamic_spec, fixed_spec = exporting.image_specs(size)
         serving = exporting.Serving(
-            model=model, fn=lambda x, dynamic: serve(model, grid, x["images"], dynamic, dc, dc.score_threshold),
+            model=model, fn=lambda x, dynamic: serve(model, grid, x["images"], dynamic, dc, dc.score_threshold,
+                                                     one_image=not dynamic),
             dynamic_spec=dynamic_spec, fixed_spec=fixed_spec,
             samples=exporting.image_samples(splits.test.images, ecfg.parity_samples),
             calibration=exporting.image_samples(np.concatenate([splits.train.images[:ecfg.calibration_samples],
                                                                 calibration_photos])),
             photos=exporting.image_samples(photos),
             scores=match_detections, min_scores={"match_rate": ecfg.min_match_rate},
-            # int8 keeps box decoding and NMS in float; its DIV kernel fails on the zero-area unions NMS meets
-            # in its padding. The heads stay float too: one int8 scale for box offsets, objectness and class
-            # logits together cost a third of mAP@0.5 (bench/RESULTS.md)
-            float_ops=("DIV",), float_from="/raw", float_layers=_heads(model),
             # the raw head too, where the boxes a score threshold drops still count
             probe=("/raw", lambda x: model(tf.cast(x["images"], tf.float32), training=False)),
             probe_limits=ecfg.max_raw_mean_diff, litert=_litert(size, list(cfg.data.class_names), dc),
             layouts={"tflite_tasks": _tasks_layout(model, grid, size, list(cfg.data.class_names), dc),
+                     "tflite_int8": _int8_layout(model, grid, size, list(cfg.data.class_names), dc),
                      **_nonms_layouts(model, grid, size, list(cfg.data.class_names), dc)},
             task=_task(splits.test, ecfg.task_samples, size, len(cfg.data.class_names)))
         metadata = {
@@ -375,11 +373,6 @@ def _flag(args, key):
     if value not in ("true", "false", "yes", "no", "1", "0"):
         raise UserError(f"{key} must be true or false, got '{value}'")
     return value in ("true", "yes", "1")
-
-
-def _heads(model):
-    """The names of the detection heads' layers: each scale's 1x1 convolution and the reshape after it."""
-    return tuple(layer.name for layer in model.layers if re.fullmatch(r"(head|flat)\d+", layer.name))
 
 
 def _task(split, count, size, num_classes):
@@ -422,7 +415,7 @@ def _tasks_layout(model, grid, size, names, dc):
     location, category, score and "number of detections"."""
 
     def fn(inputs):
-        d = serve(model, grid, inputs["images"], False, dc, dc.score_threshold)
+        d = serve(model, grid, inputs["images"], False, dc, dc.score_threshold, one_image=True)
         x1, y1, x2, y2 = tf.unstack(d["boxes"], axis=-1)
         return {"location": tf.stack([y1, x1, y2, x2], -1) / size, "category": tf.cast(d["classes"], tf.float32),
                 "score": d["scores"], "number_of_detections": tf.cast(d["num_detections"], tf.float32)}
@@ -443,6 +436,21 @@ def _tasks_layout(model, grid, size, names, dc):
         "number_of_detections": {"name": "number of detections",
                                  **litert.feature("[1] number of valid detections (float)")}},
         output_groups=[{"name": "detection_result", "tensor_names": ["location", "category", "score"]}]))
+
+
+def int8_graph(model, grid, dc):
+    """uint8 images (a batch of one) -> detections, as the int8 file computes them: each head's box, objectness and
+    class parts apart (`part_candidates`), so each gets its own int8 scale, and the suppression in float
+    (NON_MAX_SUPPRESSION_V5 has no int8 kernel) on values that all lie in [0, 1] (`suppress_one`)."""
+    parts = part_candidates(model, grid)
+    return lambda images: suppress_one(*parts(tf.cast(images, tf.float32)), grid.image_size, dc.max_detections,
+                                       dc.iou_threshold, dc.score_threshold, dc.max_candidates)
+
+
+def _int8_layout(model, grid, size, names, dc):
+    """The int8 file's graph (`int8_graph`): the main signature's inputs and outputs, and no raw head to probe."""
+    graph = int8_graph(model, grid, dc)
+    return exporting.Layout(lambda inputs: graph(inputs["images"]), dict, _litert(size, names, dc), probe=False)
 
 
 def _nonms_layouts(model, grid, size, names, dc):

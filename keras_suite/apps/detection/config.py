@@ -84,28 +84,25 @@ def _train_defaults():
 
 @dataclasses.dataclass
 class DetectionExportConfig(ImageExportConfig):
-    """Detections are compared with the SavedModel's by matching boxes (same class, IoU >= 0.5). Int8 on a
-    trained model matches 0.70-0.79 of them (bench/RESULTS.md: quantizing the whole graph costs mAP@0.5)."""
+    """Detections are compared with the SavedModel's by matching boxes (same class, IoU >= 0.5). The int8 file (each
+    head's parts with their own scale, NMS in float) matches 0.93 of them on a trained model and keeps mAP@0.5 within
+    0.01 (bench/RESULTS.md)."""
 
     formats: tuple[str, ...] = ("saved_model", "tflite", "tflite_fp16", "tflite_int8", "tflite_tasks", "tflite_nonms",
                                 "tflite_int8_full")
     parity_samples: int = setting(32, ge=1)
     task_samples: int = setting(100, ge=0)
-    # int8 calibrates on the digit scenes alone: with 16 photo crops added, the default run's int8 file matched
-    # 0.54 of the float detections instead of 0.74 (bench/RESULTS.md)
-    calibration_photos: int = setting(0, ge=0, le=10_000)
-    # int8 (heads in float) costs mAP@0.5 0.074 on the default run (0.940 -> 0.866, bench/RESULTS.md); its limit
-    # keeps it from getting worse until that is closed
+    # int8 keeps mAP@0.5 within 0.02; the tighter IoUs of mAP@[.5:.95] lose 0.06 on the default run, from the
+    # network's int8 activations (its boxes and its scores each about half; bench/RESULTS.md)
     max_metric_drop: dict[str, float] = setting(factory=lambda: {
-        "saved_model": 0.01, "tflite": 0.01, "tflite_fp16": 0.01, "tflite_int8": 0.1})
+        "saved_model": 0.01, "tflite": 0.01, "tflite_fp16": 0.01, "tflite_int8": 0.02, "tflite_int8.map": 0.08})
     max_abs_diff: dict[str, float] = dataclasses.field(default_factory=dict)
     min_agreement: dict[str, float] = dataclasses.field(default_factory=dict)
     min_match_rate: dict[str, float] = setting(factory=lambda: {
-        "saved_model": 1.0, "tflite": 0.99, "tflite_fp16": 0.97, "tflite_int8": 0.70}, le=1)
-    # the raw head's mean absolute difference from Keras (logits and box offsets) in the TFLite files; measured on
-    # runs at val mAP@0.5 0.52 and 0.4: float32 6e-7, fp16 7e-4, int8 0.46 and 1.03 (see RESULTS)
-    max_raw_mean_diff: dict[str, float] = setting(factory=lambda: {"tflite": 1e-4, "tflite_fp16": 0.01,
-                                                                   "tflite_int8": 2.0})
+        "saved_model": 1.0, "tflite": 0.99, "tflite_fp16": 0.97, "tflite_int8": 0.85}, le=1)
+    # the raw head's mean absolute difference from Keras (logits and box offsets) in the float TFLite files (the
+    # int8 files have no raw head); measured on runs at val mAP@0.5 0.52 and 0.4: float32 6e-7, fp16 7e-4
+    max_raw_mean_diff: dict[str, float] = setting(factory=lambda: {"tflite": 1e-4, "tflite_fp16": 0.01})
 
 
 @dataclasses.dataclass
