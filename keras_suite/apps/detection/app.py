@@ -32,7 +32,7 @@ from keras_suite.visuals.overlay import draw_boxes, labelled_grid, upscale
 from keras_suite.visuals.plots import precision_recall_figure
 from keras_suite.visuals.previews import ImagePreview
 
-PREVIEW_SIDE = 256  # pixels a preview tile has at least
+PREVIEW_SIDE = 256  # pixels a preview tile (and the shorter side of a `predict` picture) has at least
 
 
 def training_boxes_wh(split):
@@ -243,8 +243,9 @@ class DetectionApp(App):
             d = {k: v.numpy()[0] for k, v in serve(model, grid, image[None], True, cfg.detect,
                                                     cfg.detect.score_threshold).items()}
             n = int(d["num_detections"])
-            png = write_png(out / f"{stem}_boxes.png",
-                            draw_boxes(image, d["boxes"][:n], d["classes"][:n], names, d["scores"][:n]))
+            factor = max(1, -(-PREVIEW_SIDE // min(image.shape[:2])))  # small images enlarged: labels legible
+            png = write_png(out / f"{stem}_boxes.png", draw_boxes(upscale(image, factor), d["boxes"][:n] * factor,
+                                                                  d["classes"][:n], names, d["scores"][:n]))
             found = ", ".join(f"{names[c]} {s:.2f}" for c, s in zip(d["classes"][:n], d["scores"][:n]))
             print(f"{path}: {png} ({n} detections{': ' + found if n else ''})")
         inputs.finish(out)
