@@ -51,6 +51,17 @@ def part_candidates(model, grid: AnchorGrid):
     return fn
 
 
+def _best_positions(xyxy, probabilities, max_candidates):
+    """(boxes, scores, classes) of each position's best class, only the `max_candidates` best-scoring positions
+    (0: all)."""
+    scores = tf.reduce_max(probabilities, axis=-1)
+    classes = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
+    if 0 < max_candidates < xyxy.shape[1]:
+        scores, best = tf.math.top_k(scores, k=max_candidates)
+        xyxy, classes = tf.gather(xyxy, best, batch_dims=1), tf.gather(classes, best, batch_dims=1)
+    return xyxy, scores, classes
+
+
 def suppress(xyxy, probabilities, image_size, max_detections=100, iou_threshold=0.5, score_threshold=0.25,
              scale=None, max_candidates=256):
     """The `candidates` -> {"boxes" (N, D, 4) x1 y1 x2 y2, "scores" (N, D), "classes" (N, D) int32,
@@ -61,11 +72,7 @@ def suppress(xyxy, probabilities, image_size, max_detections=100, iou_threshold=
     the class index before one NMS call, so boxes only suppress boxes of their own class. `scale` ((N, 2) width,
     height, or None for the network's input size `image_size`) maps the boxes to image pixels.
     """
-    scores = tf.reduce_max(probabilities, axis=-1)
-    classes = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
-    if 0 < max_candidates < xyxy.shape[1]:
-        scores, best = tf.math.top_k(scores, k=max_candidates)
-        xyxy, classes = tf.gather(xyxy, best, batch_dims=1), tf.gather(classes, best, batch_dims=1)
+    xyxy, scores, classes = _best_positions(xyxy, probabilities, max_candidates)
     shifted = xyxy + 2.0 * tf.cast(classes, tf.float32)[..., None]
     yxyx = tf.gather(shifted, [1, 0, 3, 2], axis=-1)
     selected, count = tf.image.non_max_suppression_padded(yxyx, scores, max_detections, iou_threshold=iou_threshold,
@@ -89,12 +96,7 @@ def suppress_one(xyxy, probabilities, image_size, max_detections=100, iou_thresh
     and the classes' survivors merged by score. The same detections as `suppress` (up to ties in score), but no
     tensor mixes boxes with class offsets: in an int8 file the offsets (up to 2 x classes) would leave a box
     coordinate 1/(2C+1) of the 256 levels, and the suppression would compare boxes blurred by several pixels."""
-    scores = tf.reduce_max(probabilities, axis=-1)[0]
-    classes = tf.argmax(probabilities, axis=-1, output_type=tf.int32)[0]
-    xyxy = xyxy[0]
-    if 0 < max_candidates < xyxy.shape[0]:
-        scores, best = tf.math.top_k(scores, k=max_candidates)
-        xyxy, classes = tf.gather(xyxy, best), tf.gather(classes, best)
+    xyxy, scores, classes = (t[0] for t in _best_positions(xyxy, probabilities, max_candidates))
     yxyx = tf.gather(xyxy, [1, 0, 3, 2], axis=-1)
     selected, kept_scores, counts = [], [], []
     for c in range(probabilities.shape[-1]):
