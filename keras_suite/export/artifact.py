@@ -143,16 +143,21 @@ def _limit(per_format, name):
     return per_format.get(name, per_format.get(LIMITS_OF.get(name)))
 
 
+def _drop(drops, name, metric):
+    """The drop of `metric` allowed to format `name`: its own "<format>.<metric>" or "<format>" key, else those of
+    the format whose limits it shares; None when none is configured."""
+    keys = [k for f in (name, LIMITS_OF.get(name)) if f for k in (f"{f}.{metric}", f)]
+    return next((drops[k] for k in keys if k in drops), None)
+
+
 def _task_limits(task, reference, drops, name):
     """The least (or, where lower is better, the largest) value of each task metric format `name` may have: Keras'
-    value less the allowed drop, `drops["<format>.<metric>"]` where set, else the format's; none when neither is
-    configured."""
+    value less the allowed drop (`_drop`); none when no drop is configured."""
     if task is None:
         return {}
     limits = {}
     for metric, value in reference.items():
-        drop = next((drops[f"{key}.{metric}"] for key in (name, LIMITS_OF.get(name)) if f"{key}.{metric}" in drops),
-                    _limit(drops, name))
+        drop = _drop(drops, name, metric)
         limits[metric] = (None if drop is None or value is None else
                           value + drop if metric in task.lower_is_better else value - drop)
     return limits

@@ -14,6 +14,9 @@ def test_a_metric_of_a_format_can_have_its_own_drop():
         {"map50": 0.88, "map": 0.62, "nats": 1.52, "none": None})
     # the integer-only file is held to int8's limits, the metric's own included
     assert _task_limits(task, keras, drops, "tflite_int8_full")["map"] == pytest.approx(0.62)
+    # a format's own key comes before the limits it shares
+    assert _task_limits(task, keras, {**drops, "tflite_int8_full": 0.01}, "tflite_int8_full")["map"] == pytest.approx(
+        0.69)
     assert _task_limits(task, keras, drops, "tflite") == pytest.approx(
         {"map50": 0.89, "map": 0.69, "nats": 1.51, "none": None})
     assert _task_limits(task, keras, {}, "tflite") == dict.fromkeys(keras)  # nothing configured: no limit
