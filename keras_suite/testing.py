@@ -79,7 +79,8 @@ def assert_export_parity(report, formats):
 def assert_step_search_matches(cli, app, run, tmp_path, sources=12):
     """Export a translation run's in-graph beam search (model.tflite) and its step file (model_step.tflite), and
     check that the host-side search over the step file gives the same n-best, token for token, on `sources` random
-    source sentences; and that the step file describes both signatures and labels the logits' vocabulary axis."""
+    source sentences; that the GPU delegate's rules take the whole step file; and that it describes both signatures
+    and labels the logits' vocabulary axis."""
     from keras_suite.decoding.host_beam import StepModelSearch
     from keras_suite.export import tflite
 
@@ -103,6 +104,8 @@ def assert_step_search_matches(cli, app, run, tmp_path, sources=12):
         expected, got = whole(source=source), search(source=source)
         np.testing.assert_array_equal(got["tokens"], expected["tokens"])
         np.testing.assert_allclose(got["scores"], expected["scores"], atol=1e-4)
+    gpu = json.loads((target / "compat.json").read_text())["model_step.tflite"]["targets"]["gpu"]
+    assert gpu["supported"] == "yes", gpu  # both signatures whole on the GPU delegate, by its published rules
     metadata, files = read_litert_metadata(target / "model_step.tflite")
     graphs = {g["name"]: g for g in metadata["subgraph_metadata"]}
     assert sorted(graphs) == ["decode_step", "encode"] and set(files) == {"source_vocab.txt", "target_vocab.txt"}

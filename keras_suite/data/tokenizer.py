@@ -17,6 +17,16 @@ from keras_suite.data.wordpiece import CONTINUE, learn_pieces, split_words
 
 PAD, UNK, START, END = "", "[UNK]", "[START]", "[END]"
 PAD_ID, UNK_ID, START_ID, END_ID = 0, 1, 2, 3
+
+
+def not_padding(vocab_size):
+    """(vocab_size, 1) float32, 0 for the padding id and 1 for every other id: one-hot ids times it give the
+    source mask as floats."""
+    column = np.ones((vocab_size, 1), np.float32)
+    column[PAD_ID] = 0.0
+    return column
+
+
 SUBWORD_VOCAB = 2000  # pieces learned when no size is given
 
 

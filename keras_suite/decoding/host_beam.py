@@ -62,7 +62,8 @@ def beam_search(state, step, width, alpha, nbest, max_length, start_id, end_id):
 
 class StepModelSearch:
     """Beam search over a LiteRT file with `encode` and `decode_step` signatures: `search(**inputs)` (encode's
-    inputs, batch 1: `source=ids (1, S)`, `images=uint8 (1, S, S, 3)`) returns {"tokens": (1, nbest, max_length),
+    inputs for one example, cast and reshaped to encode's: `source=ids (1, S)` for an encoder of ids (S,),
+    `images=(1, S, S, 3)` 0-255 for one of float pixels) returns {"tokens": (1, nbest, max_length),
     "scores": (1, nbest)}, the outputs of the in-graph search.
 
     The decode_step signature takes "tokens" (width,) and every state entry, and gives "logits" (width, V)
@@ -72,6 +73,7 @@ class StepModelSearch:
     def __init__(self, interpreter, alpha, nbest, max_length, start_id, end_id):
         self.encode = interpreter.get_signature_runner("encode")
         self.step = interpreter.get_signature_runner("decode_step")
+        self.inputs = {name: (d["shape"], d["dtype"]) for name, d in self.encode.get_input_details().items()}
         inputs = self.step.get_input_details()
         self.width = int(inputs["tokens"]["shape"][0])
         self.zeros = {name: np.zeros([1, *d["shape"][1:]], d["dtype"]) for name, d in inputs.items()
@@ -84,6 +86,7 @@ class StepModelSearch:
         return outputs.pop("logits"), outputs
 
     def __call__(self, **inputs):
+        inputs = {n: np.asarray(v).astype(self.inputs[n][1]).reshape(self.inputs[n][0]) for n, v in inputs.items()}
         state = {**self.zeros, **self.encode(**inputs)}
         tokens, scores = beam_search(state, self._step, self.width, self.alpha, self.nbest, self.max_length,
                                      self.start_id, self.end_id)

@@ -137,6 +137,23 @@ def _gpu_reason(op):
         return f"{op.name} over axes that are not constant"
     if op.name == "ADD_N" and len(op.inputs) != 2:
         return "ADD_N of more than 2 inputs"
+    if op.name == "MUL" and len(op.inputs) == 2 and len(op.inputs[0].shape) == len(op.inputs[1].shape):
+        pairs = list(zip(op.inputs[0].shape, op.inputs[1].shape))
+        if any(a < b for a, b in pairs) and any(b < a for a, b in pairs):
+            return "MUL where neither input is at least as large as the other in every dimension"
+    if op.name in ("SELECT", "SELECT_V2"):
+        out = op.outputs[0].shape
+        for t in op.inputs[1:]:
+            if (t.shape and t.shape != out and (len(t.shape) > 1 or t.shape[0] > 1)) or (t.const and len(t.shape) == 2):
+                return f"{op.name} whose values are neither the output's shape nor a scalar"
+    if op.name == "ONE_HOT":
+        indices = op.inputs[0].shape
+        if any(d != 1 for i, d in enumerate(indices[:-1]) if not (len(indices) > 3 and i == 0)):
+            return "ONE_HOT of indices with more than one non-singleton dimension"
+        if not (op.inputs[2].const and op.inputs[3].const):
+            return "ONE_HOT with on/off values that are not constant"
+    if op.name == "EMBEDDING_LOOKUP" and len(op.inputs[0].shape) != 1:
+        return "EMBEDDING_LOOKUP with ids that are not 1-D"
     return None
 
 
@@ -206,11 +223,11 @@ def _cell(target):
 def format_table(reports):
     """One line per file: its op count and each target's verdict with the first blocker (GPU and 8-bit: the
     main-graph ops the target could take, when not all)."""
-    lines = [f"{'file':<24}{'ops':>5}  {'CPU':<26}{'GPU delegate':<40}full int8 (NPU, Edge TPU)"]
+    lines = [f"{'file':<24}{'ops':>5}  {'CPU':<26}  {'GPU delegate':<40}  full int8 (NPU, Edge TPU)"]
     for name, r in reports.items():
         targets = r["targets"]
         total = sum(sum(g["ops"].values()) for g in r["subgraphs"])
         cpu = _cell(targets["cpu"]) + (f" (XNNPACK {targets['cpu']['xnnpack_partitions']} parts)"
                                        if targets["cpu"]["supported"] == "yes" else "")
-        lines.append(f"{name:<24}{total:>5}  {cpu:<26}{_cell(targets['gpu']):<40}{_cell(targets['full_int8'])}")
+        lines.append(f"{name:<24}{total:>5}  {cpu:<26}  {_cell(targets['gpu']):<40}  {_cell(targets['full_int8'])}")
     return "\n".join(lines)

@@ -15,12 +15,14 @@ from keras_suite.export import litert_metadata as litert
 from keras_suite.export.serving import Layout
 
 STATE = {  # what each entry of a decoder's state holds, by its name before the layer number
-    "self": "self-attention key/value cache of decoder layer {n}: keys then values of every generated position",
-    "cross": "cross-attention keys/values of decoder layer {n}, projected from the encoder output once",
-    "index": "position of the next token (the same in every row)",
+    "self_keys": "self-attention keys of decoder layer {n}, one row per position (zeros until written)",
+    "self_values": "self-attention values of decoder layer {n}, one row per position (zeros until written)",
+    "cross_keys": "cross-attention keys of decoder layer {n}, projected from the encoder output once",
+    "cross_values": "cross-attention values of decoder layer {n}, projected from the encoder output once",
+    "written": "1 at each target position written so far, 0 after (the next token goes at the first 0)",
     "rnn": "decoder RNN state {n}",
     "memory": "encoder outputs the decoder attends over",
-    "mask": "which source positions hold a token (not padding)"}
+    "mask": "1 at each source position that holds a token, 0 at padding"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,7 +30,8 @@ class StepInput:
     """The encoder's one input: its `name` and batch-1 `spec`, two different `examples` of it (entries of the state
     that are zeros for both start as zeros, made on the host), what it is (`what`, for the metadata), the `task`
     ("translation"), the vocabulary file of the output ids (`vocabulary`) and the Python that makes an input
-    called `name` in the model card (`usage`)."""
+    called `name` in the model card (`usage`); `feature`: the input's LiteRT description when its shape is not the
+    main signature's (the host reshapes an input to encode's shape)."""
 
     name: str
     spec: tf.TensorSpec
@@ -37,25 +40,28 @@ class StepInput:
     task: str
     vocabulary: str
     usage: str
+    feature: dict = None
 
 
-def step_layout(decoder, beam, max_length, step_input, main):
-    """The `tflite_step` layout of `decoder` (its `encode` and `step`) searched by `beam` for at most `max_length`
-    tokens; `main` is the main signature's LiteRT description."""
+def step_layout(decoder, beam, max_length, step_input, main, encode=None):
+    """The `tflite_step` layout of `decoder` (its `step`, and `encode` unless another is given: the translators
+    give the one that exports to float ops only) searched by `beam` for at most `max_length` tokens; `main` is the
+    main signature's LiteRT description."""
+    encode_input = encode or decoder.encode
     name = step_input.name
-    example = decoder.encode(step_input.examples[0])
+    example = encode_input(step_input.examples[0])
     names = ["_".join(map(str, path)) for path, _ in keras.tree.flatten_with_path(example)]
 
     def flat(state):
         return dict(zip(names, keras.tree.flatten(state)))
 
-    other = flat(decoder.encode(step_input.examples[1]))
+    other = flat(encode_input(step_input.examples[1]))
     # entries that start as zeros whatever the input (caches, the position) are not encode's outputs: a
     # converter would give the equal constants one tensor, and the host makes them
     zeros = [n for n, t in flat(example).items() if not np.any(t) and not np.any(other[n])]
 
     def encode(inputs):
-        return {n: t for n, t in flat(decoder.encode(inputs[name])).items() if n not in zeros}
+        return {n: t for n, t in flat(encode_input(inputs[name])).items() if n not in zeros}
 
     def decode_step(inputs):
         state = keras.tree.pack_sequence_as(example, [inputs[n] for n in names])
@@ -69,14 +75,14 @@ def step_layout(decoder, beam, max_length, step_input, main):
     updated = [n for n, t in flat(stepped).items() if t is not flat(example)[n]]
 
     def state(entry, rows):
-        kind, _, number = entry.partition("_")
+        kind, _, number = entry.rpartition("_") if entry[-1].isdigit() else (entry, "", "0")
         start = "; zeros at the start" if entry in zeros else ""
-        return litert.feature(f"[{rows}, ...] {STATE[kind].format(n=int(number or 0) + 1)}{start}")
+        return litert.feature(f"[{rows}, ...] float32 {STATE[kind].format(n=int(number) + 1)}{start}")
 
     signatures = {
         "encode": litert.Signature(
             f"{step_input.what} -> the decoder's state for it (batch 1: repeat it for each of the beam's {width} "
-            "hypotheses; the entries it does not give start as zeros)", {name: main.inputs[name]},
+            "hypotheses; the entries it does not give start as zeros)", {name: step_input.feature or main.inputs[name]},
             {n: state(n, 1) for n in names if n not in zeros}),
         "decode_step": litert.Signature(
             f"one search step for the {width} hypotheses of a beam: their last token and state -> the logits of "

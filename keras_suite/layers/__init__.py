@@ -10,6 +10,7 @@ from keras_suite.layers.gaussian_sampling import GaussianSampling
 from keras_suite.layers.inception_resnet_block import InceptionResNetBlock
 from keras_suite.layers.instance_normalization import InstanceNormalization
 from keras_suite.layers.inverted_residual_block import InvertedResidualBlock
+from keras_suite.layers.layer_normalization import LayerNormalization
 from keras_suite.layers.learned_position_embedding import LearnedPositionEmbedding
 from keras_suite.layers.nearest_upsampling import NearestUpsampling2D
 from keras_suite.layers.resize_conv import ResizeConv2D
@@ -22,6 +23,6 @@ from keras_suite.layers.up_block import UpBlock
 
 __all__ = ["CachedMultiHeadAttention", "CausalTransformerBlock", "ConvBlock", "CrossAttention", "CSPBlock",
            "DownBlock", "GaussianSampling", "InceptionResNetBlock", "InstanceNormalization", "InvertedResidualBlock",
-           "LearnedPositionEmbedding", "NearestUpsampling2D", "ResizeConv2D", "SinusoidalPositionEncoding",
-           "SparsityPenalty", "TokenAndPositionEmbedding", "TransformerDecoderBlock", "TransformerEncoderBlock",
-           "UpBlock"]
+           "LayerNormalization", "LearnedPositionEmbedding", "NearestUpsampling2D", "ResizeConv2D",
+           "SinusoidalPositionEncoding", "SparsityPenalty", "TokenAndPositionEmbedding", "TransformerDecoderBlock",
+           "TransformerEncoderBlock", "UpBlock"]

@@ -1,4 +1,5 @@
 import keras
+from keras import ops
 
 from keras_suite.choices import ATTENTION_SCORES as SCORES
 
@@ -12,7 +13,7 @@ class CrossAttention(keras.layers.Layer):
     "luong": multiplicative "general" score `q . W k` (Luong et al., 2015, "Effective Approaches
     to Attention-based Neural Machine Translation", https://arxiv.org/abs/1508.04025).
     The scoring and softmax are Keras' `AdditiveAttention` / `Attention`; this layer adds the
-    learned projections. Padded memory positions get zero weight.
+    learned projections. Padded memory positions (mask False, or 0 in a float mask) get zero weight.
 
     Args:
         units: size of the projected query and keys (bahdanau); luong projects keys to the query size.
@@ -52,8 +53,15 @@ class CrossAttention(keras.layers.Layer):
         keys = self.key_dense(memory)
         if self.score == "bahdanau":
             query = self.query_dense(query)
-        mask = None if memory_mask is None else [None, memory_mask]
-        return self.attention([query, memory, keys], mask=mask, return_attention_scores=True)
+        if memory_mask is None or "float" not in keras.backend.standardize_dtype(memory_mask.dtype):
+            mask = None if memory_mask is None else [None, memory_mask]
+            return self.attention([query, memory, keys], mask=mask, return_attention_scores=True)
+        # a float mask (1 keep, 0 padding): Keras' masking as arithmetic, so no bool tensor reaches an exported
+        # graph (LiteRT's GPU delegate runs float tensors only); the same numbers
+        scores = self.attention._calculate_scores(query, keys)
+        padding = ops.expand_dims(1.0 - ops.cast(memory_mask, scores.dtype), -2)
+        weights = ops.softmax(scores - (65504.0 if scores.dtype == "float16" else 1.0e9) * padding, axis=-1)
+        return ops.matmul(weights, memory), weights
 
     def compute_mask(self, query, memory, memory_mask=None, previous_mask=None):
         return None

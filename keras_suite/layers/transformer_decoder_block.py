@@ -1,7 +1,8 @@
 import keras
 from keras import ops
 
-from keras_suite.layers.cached_multi_head_attention import CachedMultiHeadAttention, cache_mask, causal_mask
+from keras_suite.layers.cached_multi_head_attention import CachedMultiHeadAttention, causal_mask
+from keras_suite.layers.layer_normalization import LayerNormalization
 
 
 @keras.saving.register_keras_serializable(package="keras_suite")
@@ -45,7 +46,7 @@ class TransformerDecoderBlock(keras.layers.Layer):
         self.ff_in.build(x_shape)
         self.ff_out = keras.layers.Dense(dim, dtype=policy, name="ff_out")
         self.ff_out.build((*x_shape[:-1], self.ff_dim))
-        self.norms = [keras.layers.LayerNormalization(epsilon=1e-6, dtype=policy, name=f"norm_{i}") for i in range(3)]
+        self.norms = [LayerNormalization(epsilon=1e-6, dtype=policy, name=f"norm_{i}") for i in range(3)]
         for norm in self.norms:
             norm.build(x_shape)
         self.drop = keras.layers.Dropout(self.dropout, dtype=policy)
@@ -70,12 +71,17 @@ class TransformerDecoderBlock(keras.layers.Layer):
             h, memory, attention_mask=cross_mask, return_attention_scores=True, training=training), training)
         return self._feed_forward(x, training), weights
 
-    def step(self, x, index, self_cache, cross_cache, memory_mask=None):
-        """One token x (batch, 1, d) at position `index` -> (output, updated self-attention cache)."""
-        visible = cache_mask(ops.shape(self_cache)[2], index)
-        cross_mask = None if memory_mask is None else ops.expand_dims(ops.cast(memory_mask, "bool"), 1)
+    def step(self, x, slot, visible, self_cache, cross_cache, memory_mask=None):
+        """One token x (batch, 1, d) -> (output, updated self-attention cache).
+
+        `slot` (batch, T) float marks the token's position, `visible` (batch, T) float the positions it attends
+        to (those written so far and its own); the caches are (keys, values) pairs (see `CachedMultiHeadAttention`),
+        `memory_mask` (batch, S) marks the memory positions that are not padding. Float masks and tensors of at
+        most 4 dimensions only, so a step exports to ops LiteRT's GPU delegate runs."""
+        dtype = x.dtype
+        cross_mask = None if memory_mask is None else ops.expand_dims(ops.cast(memory_mask, dtype), 1)
         x, (self_cache,) = self._residual(x, self.norms[0], lambda h: self.self_attention(
-            h, h, attention_mask=visible, cache=self_cache, cache_update_index=index), False)
+            h, h, attention_mask=ops.expand_dims(visible, 1), cache=self_cache, cache_update_slot=slot), False)
         x, _ = self._residual(x, self.norms[1], lambda h: self.cross_attention(
             h, None, attention_mask=cross_mask, cache=cross_cache), False)
         return self._feed_forward(x, False), self_cache

@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from keras_suite.layers.cached_multi_head_attention import CachedMultiHeadAttention
+from keras_suite.layers.layer_normalization import LayerNormalization
 
 
 @keras.saving.register_keras_serializable(package="keras_suite")
@@ -11,7 +12,7 @@ class TransformerEncoderBlock(keras.layers.Layer):
 
     Vaswani et al., 2017, "Attention Is All You Need", https://arxiv.org/abs/1706.03762; pre-norm:
     Xiong et al., 2020, "On Layer Normalization in the Transformer Architecture",
-    https://arxiv.org/abs/2002.04745. Padded positions (mask False) are never attended to.
+    https://arxiv.org/abs/2002.04745. Padded positions (mask False, or 0 in a float mask) are never attended to.
 
     Args:
         num_heads: attention heads; the model size must divide by it.
@@ -43,7 +44,7 @@ class TransformerEncoderBlock(keras.layers.Layer):
         self.ff_in.build(input_shape)
         self.ff_out = keras.layers.Dense(dim, dtype=policy, name="ff_out")
         self.ff_out.build((*input_shape[:-1], self.ff_dim))
-        self.norms = [keras.layers.LayerNormalization(epsilon=1e-6, dtype=policy, name=f"norm_{i}") for i in range(2)]
+        self.norms = [LayerNormalization(epsilon=1e-6, dtype=policy, name=f"norm_{i}") for i in range(2)]
         for norm in self.norms:
             norm.build(input_shape)
         self.drop = keras.layers.Dropout(self.dropout, dtype=policy)
@@ -58,7 +59,10 @@ class TransformerEncoderBlock(keras.layers.Layer):
 
     def _attention_mask(self, x, padding_mask):
         """What each position may attend to: every key that is not padding."""
-        return None if padding_mask is None else ops.expand_dims(ops.cast(padding_mask, "bool"), 1)
+        if padding_mask is None:
+            return None
+        floating = "float" in keras.backend.standardize_dtype(padding_mask.dtype)  # kept float: see the attention
+        return ops.expand_dims(padding_mask if floating else ops.cast(padding_mask, "bool"), 1)
 
     def call(self, x, padding_mask=None, training=None):
         attention_mask = self._attention_mask(x, padding_mask)

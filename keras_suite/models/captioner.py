@@ -15,6 +15,7 @@ from keras_suite.choices import CAPTION_DECODERS, CAPTION_ENCODERS
 from keras_suite.layers import (
     ConvBlock,
     CrossAttention,
+    LayerNormalization,
     LearnedPositionEmbedding,
     TokenAndPositionEmbedding,
     TransformerDecoderBlock,
@@ -91,7 +92,7 @@ def build_captioner(image_size, vocab_size, decoder="rnn", encoder="conv", width
         hidden = keras.layers.Dropout(dropout)(hidden)
         for i in range(layers):
             hidden, _ = TransformerDecoderBlock(heads, ff_dim, dropout, True, name=f"decoder_{i}")(hidden, memory)
-        hidden = keras.layers.LayerNormalization(epsilon=1e-6, name="decoder_norm")(hidden)
+        hidden = LayerNormalization(epsilon=1e-6, name="decoder_norm")(hidden)
     logits = keras.layers.Dense(vocab_size, dtype="float32", name="logits")(hidden)
     return keras.Model([images, target_in], logits, name=name)
 

@@ -13,6 +13,7 @@ import keras
 import tensorflow as tf
 
 from keras_suite.choices import SEQ2SEQ_CELLS
+from keras_suite.data.tokenizer import not_padding
 from keras_suite.layers import CrossAttention
 
 CELLS = dict(zip(SEQ2SEQ_CELLS, (keras.layers.LSTM, keras.layers.GRU), strict=True))
@@ -51,9 +52,9 @@ class AttentionRNNDecoder:
     """`start(memory, mask, summaries) -> state` and `step(tokens, state) -> (logits, state)` over the decoder
     layers of a trained model (target_embedding, decoder, attention, attentional, logits, bridge_i).
 
-    The state is a dict of batch-major tensors (decoder RNN states, the memory attended over, its mask),
-    so the shared decoding loop can reorder it by beam. `summaries[i]` is what bridge i turns into the
-    decoder's i-th initial state.
+    The state is a dict of batch-major float tensors (decoder RNN states, the memory attended over, its mask as
+    0/1), so the shared decoding loop can reorder it by beam and an exported step holds float ops only (LiteRT's
+    GPU delegate). `summaries[i]` is what bridge i turns into the decoder's i-th initial state.
     """
 
     def __init__(self, model):
@@ -65,14 +66,15 @@ class AttentionRNNDecoder:
     def start(self, memory, mask, summaries):
         """The first state; `mask` None: every memory position counts (no mask op in exported graphs)."""
         states = [bridge(summary) for bridge, summary in zip(self.bridges, summaries)]
-        return {"rnn": tuple(states), "memory": memory, **({} if mask is None else {"mask": mask})}
+        return {"rnn": tuple(states), "memory": memory,
+                **({} if mask is None else {"mask": tf.cast(mask, memory.dtype)})}
 
     def step(self, tokens, state):
         embedded = tf.gather(self.target_embedding.embeddings, tokens)  # the Embedding's lookup, without its mask
         output, states = self.cell(embedded, list(state["rnn"]))
         masked = {"memory_mask": state["mask"]} if "mask" in state else {}
-        context, _ = self.attention(output[:, None], state["memory"], **masked)
-        hidden = self.attentional(tf.concat([output, context[:, 0]], -1))
+        context, _ = self.attention(tf.expand_dims(output, 1), state["memory"], **masked)
+        hidden = self.attentional(tf.concat([output, tf.reshape(context, [-1, context.shape[-1]])], -1))
         return self.logits(hidden), {**state, "rnn": tuple(states)}
 
 
@@ -86,6 +88,39 @@ class IncrementalSeq2Seq(AttentionRNNDecoder):
     def encode(self, source):
         source = tf.convert_to_tensor(source, tf.int32)
         mask = tf.not_equal(source, 0)
-        memory, *final = self.encoder(self.source_embedding(source), mask=mask)
+        return self._encoded(self.encoder(self.source_embedding(source), mask=mask), mask)
+
+    def encode_one(self, ids):
+        """The state for one source, its ids (S,) of a fixed length (batch 1): `encode`'s numbers from a lookup of
+        1-D ids, a float mask and the encoder unrolled, so an exported encoder holds float ops and no loop
+        (LiteRT's GPU delegate)."""
+        table, length = self.source_embedding.embeddings, ids.shape[0]
+        x = tf.reshape(tf.gather(table, ids), [1, length, table.shape[1]])
+        mask = tf.reshape(tf.gather(not_padding(table.shape[0]), ids), [1, length])
+        return self._encoded(self._unrolled(x, mask), mask)
+
+    def _encoded(self, outputs, mask):
+        memory, *final = outputs
         half = len(final) // 2
         return self.start(memory, mask, [tf.concat([final[i], final[half + i]], -1) for i in range(half)])
+
+    def _unrolled(self, x, mask):
+        """The bidirectional encoder over x (batch, S, E) of a fixed length, one cell step per position: at a
+        padded position (mask 0) the state stays and the output is zeros, as in the Keras layer -> (outputs,
+        forward states..., backward states...)."""
+        length = x.shape[1]
+        inputs = [tf.reshape(t, [-1, x.shape[2]]) for t in tf.split(x, length, axis=1)]
+        keep = [tf.reshape(m, [-1, 1]) for m in tf.split(mask, length, axis=1)]
+        sequences, finals = [], []
+        for layer, order in ((self.encoder.forward_layer, range(length)),
+                             (self.encoder.backward_layer, range(length - 1, -1, -1))):
+            states = [tf.zeros([tf.shape(x)[0], size], x.dtype) for size in tf.nest.flatten(layer.cell.state_size)]
+            outputs = [None] * length
+            for t in order:
+                output, new = layer.cell(inputs[t], states, training=False)
+                states = [keep[t] * n + (1 - keep[t]) * s for n, s in zip(tf.nest.flatten(new), states)]
+                outputs[t] = tf.expand_dims(keep[t] * output, 1)
+            sequences.append(tf.concat(outputs, 1))
+            finals += states
+        return [tf.concat(sequences, -1), *finals]
+

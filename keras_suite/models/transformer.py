@@ -1,11 +1,21 @@
 """Encoder-decoder transformer for translation (Vaswani et al., 2017, "Attention Is All You Need",
 https://arxiv.org/abs/1706.03762) and its cached incremental decoder for search."""
 
+import math
+
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from keras_suite.layers import TokenAndPositionEmbedding, TransformerDecoderBlock, TransformerEncoderBlock
+from keras_suite.data.tokenizer import not_padding
+from keras_suite.layers import (
+    LayerNormalization,
+    TokenAndPositionEmbedding,
+    TransformerDecoderBlock,
+    TransformerEncoderBlock,
+)
+from keras_suite.layers.layer_normalization import layer_norm
 
 
 def build_transformer(source_vocab, target_vocab, layers=2, dim=128, heads=4, ff_dim=512, dropout=0.1,
@@ -23,13 +33,13 @@ def build_transformer(source_vocab, target_vocab, layers=2, dim=128, heads=4, ff
     for i in range(layers):
         x = TransformerEncoderBlock(heads, ff_dim, dropout, norm_first, name=f"encoder_{i}")(x, source_mask)
     if norm_first:
-        x = keras.layers.LayerNormalization(epsilon=1e-6, name="encoder_norm")(x)
+        x = LayerNormalization(epsilon=1e-6, name="encoder_norm")(x)
     y = TokenAndPositionEmbedding(target_vocab, max_target_length, dim, positional, name="target_embedding")(target_in)
     y = keras.layers.Dropout(dropout)(y)
     for i in range(layers):
         y, _ = TransformerDecoderBlock(heads, ff_dim, dropout, norm_first, name=f"decoder_{i}")(y, x, source_mask)
     if norm_first:
-        y = keras.layers.LayerNormalization(epsilon=1e-6, name="decoder_norm")(y)
+        y = LayerNormalization(epsilon=1e-6, name="decoder_norm")(y)
     logits = keras.layers.Dense(target_vocab, dtype="float32", name="logits")(y)
     return keras.Model([source, target_in], logits, name=name)
 
@@ -47,10 +57,12 @@ class CachedTransformerDecoder:
     """`start(memory, mask) -> state` and `step(tokens, state) -> (logits, state)` over the decoder layers of a
     trained model (target_embedding, decoder_i, decoder_norm, logits).
 
-    The state holds, per decoder layer, a self-attention key/value cache of `max_length` positions
-    and the cross-attention keys/values of the memory (computed once), plus the memory mask
-    and the position index, all batch-major so beam search can reorder them. Each step projects
-    one token and attends over the cache: O(T) per step, not a re-run of the O(T^2) prefix.
+    The state holds, per decoder layer, self-attention keys and values of `max_length` positions and the
+    cross-attention keys and values of the memory (computed once), the memory mask and the positions written
+    so far, all batch-major so beam search can reorder them. Each step projects one token and attends over the
+    cache: O(T) per step, not a re-run of the O(T^2) prefix. Everything in the state is float and at most 4-D,
+    and a step is lookups, matrix products and float masks, so the exported step runs whole on LiteRT's GPU
+    delegate: the position is a one-hot row, not an integer index.
     """
 
     def __init__(self, model, max_length):
@@ -60,27 +72,44 @@ class CachedTransformerDecoder:
         names = {layer.name for layer in model.layers}
         self.decoder_norm = model.get_layer("decoder_norm") if "decoder_norm" in names else None
         self.logits = model.get_layer("logits")
+        # written positions (1 for each) -> those after one more step: shifted by one, and position 0
+        self.advance = np.eye(max_length, k=1, dtype="float32"), np.eye(1, max_length, dtype="float32")[0]
 
     def start(self, memory, mask):
         """The first state; `mask` None: every memory position counts (no mask op in exported graphs)."""
         batch = tf.shape(memory)[0]
-        caches = []
-        for block in self.decoders:
-            mha = block.self_attention
-            caches.append(tf.zeros([batch, 2, self.max_length, mha.num_heads, mha.key_dim], memory.dtype))
-        return {"self": tuple(caches), "cross": tuple(block.cross_attention.project(memory) for block in self.decoders),
-                **({} if mask is None else {"mask": mask}), "index": tf.zeros([batch], tf.int32)}
+        empty = [tf.zeros([batch, self.max_length, block.self_attention.num_heads, block.self_attention.key_dim],
+                          memory.dtype) for block in self.decoders]
+        cross = [block.cross_attention.project_pair(memory) for block in self.decoders]
+        return {"self_keys": tuple(empty), "self_values": tuple(empty),
+                "cross_keys": tuple(k for k, _ in cross), "cross_values": tuple(v for _, v in cross),
+                **({} if mask is None else {"mask": tf.cast(mask, memory.dtype)}),
+                "written": tf.zeros([batch, self.max_length], memory.dtype)}
+
+    def _embed(self, tokens, slot):
+        """The target embedding of one token per row at the position `slot` marks: a lookup of 1-D ids and a
+        product of the one-hot position with the position table (the layer's numbers, without integer ops)."""
+        embedding = self.target_embedding
+        positions = embedding.position(tf.zeros([1, self.max_length, embedding.dim], slot.dtype))[0]
+        x = tf.gather(embedding.token.embeddings, tokens) * math.sqrt(embedding.dim) + tf.matmul(slot, positions)
+        return x[:, None]
 
     def step(self, tokens, state):
-        index = state["index"][0]
-        y = self.target_embedding(tokens[:, None], start_index=index)
-        caches = []
-        for block, self_cache, cross_cache in zip(self.decoders, state["self"], state["cross"]):
-            y, self_cache = block.step(y, index, self_cache, cross_cache, state.get("mask"))
-            caches.append(self_cache)
+        shift, first = self.advance
+        written = tf.matmul(state["written"], shift) + first  # this token's position too
+        slot = written - state["written"]
+        y = self._embed(tokens, slot)
+        keys, values = [], []
+        for i, block in enumerate(self.decoders):
+            y, (k, v) = block.step(y, slot, written, (state["self_keys"][i], state["self_values"][i]),
+                                   (state["cross_keys"][i], state["cross_values"][i]), state.get("mask"))
+            keys.append(k)
+            values.append(v)
         if self.decoder_norm is not None:
-            y = self.decoder_norm(y)
-        return self.logits(y)[:, 0], {**state, "self": tuple(caches), "index": state["index"] + 1}
+            y = layer_norm(self.decoder_norm, y)  # Keras' own layer in models saved before this one
+        logits = self.logits(y)
+        return tf.reshape(logits, [-1, logits.shape[-1]]), {
+            **state, "self_keys": tuple(keys), "self_values": tuple(values), "written": written}
 
 
 class IncrementalTransformer(CachedTransformerDecoder):
@@ -96,10 +125,21 @@ class IncrementalTransformer(CachedTransformerDecoder):
 
     def encode(self, source):
         source = tf.convert_to_tensor(source, tf.int32)
-        mask = tf.not_equal(source, 0)
-        x = self.source_embedding(source)
+        return self._encoded(self.source_embedding(source), tf.not_equal(source, 0))
+
+    def encode_one(self, ids):
+        """The state for one source, its ids (S,) of a fixed length (batch 1): `encode`'s numbers from lookups of
+        1-D ids and a float mask, so an exported encoder holds float ops only (LiteRT's GPU delegate)."""
+        embedding, length = self.source_embedding, ids.shape[0]
+        x = tf.reshape(tf.gather(embedding.token.embeddings, ids), [1, length, embedding.dim])
+        x = x * math.sqrt(embedding.dim)
+        mask = tf.reshape(tf.gather(not_padding(embedding.vocab_size), ids), [1, length])
+        return self._encoded(x + embedding.position(x), mask)
+
+    def _encoded(self, x, mask):
         for block in self.encoders:
             x = block(x, mask)
         if self.encoder_norm is not None:
-            x = self.encoder_norm(x)
+            x = layer_norm(self.encoder_norm, x)
         return self.start(x, mask)
+

@@ -66,6 +66,8 @@ def test_export_puts_the_beam_search_inside_and_matches_keras(cli, run, tmp_path
     metadata, files = read_litert_metadata(folder / "model_step.tflite")
     assert sorted(g["name"] for g in metadata["subgraph_metadata"]) == ["decode_step", "encode"]
     assert "vocab.txt" in files
+    gpu = json.loads((folder / "compat.json").read_text())["model_step.tflite"]["targets"]["gpu"]
+    assert gpu["supported"] == "yes", gpu  # float pixels in, float state: both signatures on the GPU delegate
     code, _, err = cli("captioning", "export", f"run={run}", f"export.out_dir={tmp_path}", "name=d",
                        "formats=tflite_int8")
     assert code == 2 and "tflite_int8" in err
@@ -78,7 +80,9 @@ def test_the_transformer_decoder_trains_captions_and_exports(cli, trained, tmp_p
                          f"out={tmp_path}", "beam=0")
     assert code == 0 and (tmp_path / "attention_epoch001_caption.png").is_file(), err
     code, out, err = cli("captioning", "export", f"run={run}", f"export.out_dir={tmp_path}", "name=t",
-                         "formats=tflite")
+                         "formats=tflite,tflite_step")
     assert code == 0, err
     parity = json.loads((tmp_path / "captioning" / "t" / "parity.json").read_text())
-    assert parity["formats"]["tflite"]["same_best"] == 1.0
+    assert parity["formats"]["tflite"]["same_best"] == 1.0 and parity["formats"]["tflite_step"]["same_best"] == 1.0
+    gpu = json.loads((tmp_path / "captioning" / "t" / "compat.json").read_text())["model_step.tflite"]["targets"]
+    assert gpu["gpu"]["supported"] == "yes", gpu["gpu"]

@@ -86,3 +86,31 @@ def test_fp16_weights_do_not_block_the_gpu(tmp_path):
     report = compat.report(tflite.convert(module_dir, quantization="float16"))
     assert "DEQUANTIZE" in report["subgraphs"][0]["ops"]
     assert report["targets"]["gpu"]["supported"] == "yes"
+
+
+def _tensor(shape, const=False, dtype="FLOAT32"):
+    return compat.Tensor(dtype, tuple(shape), False, const)
+
+
+@pytest.mark.parametrize("shapes, blocked", [
+    (((5, 1, 1), (1, 1, 128)), True),  # an outer product: each input smaller somewhere (Keras' layer norm)
+    (((5, 1, 128), (5, 1, 1)), False),  # one input broadcast into the other
+    (((5, 1, 128), (128,)), False)])
+def test_mul_takes_one_way_broadcasts_only(shapes, blocked):
+    op = compat.Op(0, 0, "MUL", [_tensor(shapes[0]), _tensor(shapes[1], const=True)], [_tensor((5, 1, 128))],
+                   None)
+    assert bool(compat._gpu_reason(op)) == blocked
+
+
+def test_select_and_one_hot_follow_the_delegate_rules():
+    cond = _tensor((4, 1, 1, 8), dtype="BOOL")
+    select = compat.Op(0, 0, "SELECT_V2", [cond, _tensor((4, 2, 1, 8)), _tensor((), const=True)],
+                       [_tensor((4, 2, 1, 8))], None)
+    assert compat._gpu_reason(select) is None
+    select.inputs[2] = _tensor((4, 1, 1, 8))
+    assert "neither the output's shape nor a scalar" in compat._gpu_reason(select)
+    one_hot = compat.Op(0, 0, "ONE_HOT", [_tensor((1, 7), dtype="INT32"), _tensor((), True, "INT32"),
+                                          _tensor((), True), _tensor((), True)], [_tensor((1, 7, 9))], None)
+    assert compat._gpu_reason(one_hot) is None
+    one_hot.inputs[0] = _tensor((2, 7), dtype="INT32")
+    assert "non-singleton" in compat._gpu_reason(one_hot)

@@ -29,6 +29,7 @@ CASES = {
     "InstanceNormalization": ({}, (2, 5, 4, 3), (2, 5, 4, 3), 2, 0, {}),
     # expand, depthwise and project convs, each + BN
     "InvertedResidualBlock": ({"filters": 8, "strides": 2}, (2, 8, 8, 8), (2, 4, 4, 8), 9, 6, {}),
+    "LayerNormalization": ({"epsilon": 1e-6}, (2, 5, 8), (2, 5, 8), 2, 0, {}),
     "LearnedPositionEmbedding": ({"max_length": 16}, (2, 5, 8), (2, 5, 8), 1, 0, {}),
     "NearestUpsampling2D": ({"factor": 3}, (2, 4, 5, 6), (2, 12, 15, 6), 0, 0, {}),
     # resized to the reference's size (9 x 7), then one conv
@@ -97,3 +98,13 @@ def test_nearest_upsampling_has_a_gradient_under_xla():
 
     pooled = tf.nn.avg_pool2d(weights, 2, 2, "VALID") * 4  # each input value is copied into a 2 x 2 block
     np.testing.assert_allclose(gradient(x), pooled, rtol=1e-5)
+
+
+def test_layer_norm_gives_the_keras_layer_numbers():
+    x = np.random.default_rng(0).normal(2.0, 3.0, (2, 5, 8)).astype("float32")
+    ours, theirs = layers.LayerNormalization(epsilon=1e-6), keras.layers.LayerNormalization(epsilon=1e-6)
+    ours.build(x.shape)
+    theirs.build(x.shape)
+    for layer in (ours, theirs):
+        layer.set_weights([np.linspace(0.5, 2, 8), np.linspace(-1, 1, 8)])
+    np.testing.assert_allclose(ours(x), theirs(x), atol=1e-5)

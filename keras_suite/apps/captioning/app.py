@@ -223,10 +223,13 @@ class CaptioningApp(App):
             model=captioner.model, fn=serve, dynamic_spec=dynamic_spec, fixed_spec=fixed_spec, samples=samples,
             calibration=samples, endpoints={"caption": caption}, track=tokenizer.layers, litert=description,
             task=task, scores=_same_best, min_scores={"same_best": ecfg.min_same_best},
-            layouts={"tflite_step": step_layout(decoder, beam, length, StepInput(
-                "images", fixed_spec["images"], (test.images[:1], test.images[1:2]), "the image", "captioning",
-                "vocab.txt", f"images = np.zeros((1, {size}, {size}, 3), np.uint8)  # an RGB image, {size}x{size}"),
-                description)})
+            layouts={"tflite_step": step_layout(decoder, beam, length, StepInput(  # float pixels: the GPU takes those
+                "images", tf.TensorSpec([1, size, size, 3], tf.float32),
+                (test.images[:1].astype(np.float32), test.images[1:2].astype(np.float32)), "the image", "captioning",
+                "vocab.txt", f"images = np.zeros((1, {size}, {size}, 3), np.float32)  # an RGB image, {size}x{size}, "
+                             "values 0-255",
+                litert.image_input(size, f"[1, {size}, {size}, 3] float32 RGB image, values 0-255 (the graph "
+                                         "normalizes them)")), description)})
         metadata = {
             "task": f"image captioning ({cfg.data.source})", "input": exporting.image_input(size),
             "model": {"encoder": cfg.model.encoder, "decoder": cfg.model.decoder},

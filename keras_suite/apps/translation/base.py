@@ -251,11 +251,12 @@ class TranslationApp(App):
             calibration=samples, endpoints={"translate": translate}, track=source_tok.layers + target_tok.layers,
             litert=description, task=task, scores=_same_best, min_scores={"same_best": ecfg.min_same_best},
             layouts={"tflite_step": step_layout(decoder, beam, max_length, StepInput(
-                "source", tf.TensorSpec([1, source_length], tf.int32),
-                (tf.fill([1, source_length], 4), tf.fill([1, source_length], 5)), "the source sentence",
-                "translation", "target_vocab.txt",
-                f"source = np.zeros((1, {source_length}), np.int32)  # the sentence's ids from source_vocab.txt, "
-                "0-padded"), description)})
+                "source", tf.TensorSpec([source_length], tf.int32),
+                (tf.fill([source_length], 4), tf.fill([source_length], 5)), "the source sentence", "translation",
+                "target_vocab.txt", f"source = np.zeros((1, {source_length}), np.int32)  # the sentence's ids from "
+                                    "source_vocab.txt, 0-padded",
+                litert.feature(f"[{source_length}] int32 source token ids, 0-padded (truncate longer)",
+                               files=["source_vocab.txt"])), description, encode=decoder.encode_one)})
         metadata = {
             "task": f"translation ({cfg.data.source})",
             "search": {"beam": beam.width, "alpha": beam.alpha, "nbest": beam.nbest, "max_length": max_length},
