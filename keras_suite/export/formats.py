@@ -28,6 +28,10 @@ LAYOUT_OF = {"tflite_int8": "tflite_int8", "tflite_tasks": "tflite_tasks", "tfli
              "tflite_int8_full": "tflite_int8_full"}
 
 
+# a SavedModel written only for the converter: no gradient functions (tracing them took 4 s of each)
+CONVERSION_ONLY = tf.saved_model.SaveOptions(experimental_custom_gradients=False)
+
+
 def _function(fn, spec):
     """`fn(dict of inputs)` as a tf.function of named positional inputs, as a signature wants."""
     names = list(spec)
@@ -84,7 +88,8 @@ def _tflite(quantization, filename, name=None, purpose=None):
         folder = f"fixed_saved_model_{LAYOUT_OF[name] if layout else 'main'}"  # made once, shared by the quantizations
         if folder not in ctx:
             ctx[folder] = Path(tempfile.mkdtemp(prefix=f".fixed-{os.getpid()}-", dir=work.parent))
-            _archive(serving, dynamic=False, layout=layout).write_out(str(ctx[folder]), verbose=False)
+            _archive(serving, dynamic=False, layout=layout).write_out(str(ctx[folder]), verbose=False,
+                                                                      options=CONVERSION_ONLY)
         keys = list(layout.signatures) if layout and layout.signatures else ["serve"]
         prepare = layout.prepare if layout and layout.prepare else dict
         calibration = (layout.calibrate(serving.calibration) if layout and layout.calibrate
