@@ -9,6 +9,11 @@ RUNS ?= runs
 $(BIN)/keras-suite: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+# the test tools on top (13 s of install the demo does not need)
+$(VENV)/.test-tools: $(BIN)/keras-suite
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $@
 
@@ -17,7 +22,7 @@ install: $(BIN)/keras-suite
 demo: install
 	bash scripts/demo.sh $(BIN) $(RUNS)
 
-test: install
+test: $(VENV)/.test-tools
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 bench: install
