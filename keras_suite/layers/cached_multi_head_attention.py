@@ -64,7 +64,7 @@ class CachedMultiHeadAttention(keras.layers.MultiHeadAttention):
         mask = attention_mask
         for _ in range(len(attention_scores.shape) - len(mask.shape)):
             mask = ops.expand_dims(mask, axis=-len(self._attention_axes) * 2 - 1)
-        big = 65500.0 if attention_scores.dtype == "float16" else 1e9
+        big = 3e4 if attention_scores.dtype == "float16" else 1e9  # Keras' softmax mask values
         return ops.softmax(attention_scores - big * (1 - mask), axis=-1) * mask
 
     def project_pair(self, value, key=None):
@@ -87,8 +87,8 @@ class CachedMultiHeadAttention(keras.layers.MultiHeadAttention):
         else:
             if cache_update_index is not None:
                 new = self.project(value, key)  # (batch, 2, 1, heads, key_dim)
-                slot = ops.one_hot(cache_update_index, ops.shape(cache)[2], dtype=cache.dtype)[None, None, :, None,
-                                                                                                 None]
+                slot = ops.reshape(ops.one_hot(cache_update_index, ops.shape(cache)[2], dtype=cache.dtype),
+                                   (1, 1, -1, 1, 1))
                 cache = cache * (1 - slot) + new * slot
             keys, values = cache[:, 0], cache[:, 1]
         output, scores = self._compute_attention(self._query_dense(query), keys, values, attention_mask, training,

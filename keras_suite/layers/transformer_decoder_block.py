@@ -78,8 +78,7 @@ class TransformerDecoderBlock(keras.layers.Layer):
         to (those written so far and its own); the caches are (keys, values) pairs (see `CachedMultiHeadAttention`),
         `memory_mask` (batch, S) marks the memory positions that are not padding. Float masks and tensors of at
         most 4 dimensions only, so a step exports to ops LiteRT's GPU delegate runs."""
-        dtype = x.dtype
-        cross_mask = None if memory_mask is None else ops.expand_dims(ops.cast(memory_mask, dtype), 1)
+        cross_mask = None if memory_mask is None else ops.expand_dims(ops.cast(memory_mask, x.dtype), 1)
         x, (self_cache,) = self._residual(x, self.norms[0], lambda h: self.self_attention(
             h, h, attention_mask=ops.expand_dims(visible, 1), cache=self_cache, cache_update_slot=slot), False)
         x, _ = self._residual(x, self.norms[1], lambda h: self.cross_attention(

@@ -123,4 +123,3 @@ class IncrementalSeq2Seq(AttentionRNNDecoder):
             sequences.append(tf.concat(outputs, 1))
             finals += states
         return [tf.concat(sequences, -1), *finals]
-
