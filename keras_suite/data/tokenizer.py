@@ -20,8 +20,8 @@ PAD_ID, UNK_ID, START_ID, END_ID = 0, 1, 2, 3
 
 
 def not_padding(vocab_size):
-    """(vocab_size, 1) float32, 0 for the padding id and 1 for every other id: one-hot ids times it give the
-    source mask as floats."""
+    """(vocab_size, 1) float32, 0 for the padding id and 1 for every other id: looked up by the source ids, it
+    gives the source mask as floats."""
     column = np.ones((vocab_size, 1), np.float32)
     column[PAD_ID] = 0.0
     return column

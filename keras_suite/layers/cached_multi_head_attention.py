@@ -13,7 +13,7 @@ def cache_mask(cache_length, index):
 
 
 def _is_float(mask):
-    return mask is not None and "float" in keras.backend.standardize_dtype(mask.dtype)
+    return mask is not None and keras.backend.is_float_dtype(mask.dtype)
 
 
 def _write(cache, new, slot):
@@ -54,7 +54,7 @@ class CachedMultiHeadAttention(keras.layers.MultiHeadAttention):
 
     def project(self, value, key=None):
         """The (batch, 2, S, heads, key_dim) key/value cache of a fixed memory."""
-        return ops.stack([self._key_dense(value if key is None else key), self._value_dense(value)], axis=1)
+        return ops.stack(self.project_pair(value, key), axis=1)
 
     def _masked_softmax(self, attention_scores, attention_mask=None):
         if not _is_float(attention_mask):

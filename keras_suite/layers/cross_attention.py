@@ -53,7 +53,7 @@ class CrossAttention(keras.layers.Layer):
         keys = self.key_dense(memory)
         if self.score == "bahdanau":
             query = self.query_dense(query)
-        if memory_mask is None or "float" not in keras.backend.standardize_dtype(memory_mask.dtype):
+        if memory_mask is None or not keras.backend.is_float_dtype(memory_mask.dtype):
             mask = None if memory_mask is None else [None, memory_mask]
             return self.attention([query, memory, keys], mask=mask, return_attention_scores=True)
         # a float mask (1 keep, 0 padding): Keras' masking as arithmetic, so no bool tensor reaches an exported

@@ -61,7 +61,7 @@ class TransformerEncoderBlock(keras.layers.Layer):
         """What each position may attend to: every key that is not padding."""
         if padding_mask is None:
             return None
-        floating = "float" in keras.backend.standardize_dtype(padding_mask.dtype)  # kept float: see the attention
+        floating = keras.backend.is_float_dtype(padding_mask.dtype)  # kept float: see the attention
         return ops.expand_dims(padding_mask if floating else ops.cast(padding_mask, "bool"), 1)
 
     def call(self, x, padding_mask=None, training=None):

@@ -142,4 +142,3 @@ class IncrementalTransformer(CachedTransformerDecoder):
         if self.encoder_norm is not None:
             x = layer_norm(self.encoder_norm, x)
         return self.start(x, mask)
-
