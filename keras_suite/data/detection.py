@@ -1,5 +1,5 @@
 """Detection datasets: embedded digit scenes with exact boxes, YOLO txt folders, tfds voc/2007 and
-coco/2017; and the tf.data pipeline (box-aware Keras augmentation, YOLO target assignment).
+coco/2017; and the tf.data pipeline (box-aware augmentation, YOLO target assignment).
 
 A split is in memory: images uint8 (N, S, S, 3) resized to the network's square input, and per image
 boxes (M, 4) x1 y1 x2 y2 as fractions of the image side and classes (M,); a folder split also keeps each
@@ -9,12 +9,12 @@ image's file name and its size (width, height) as read.
 import collections
 from pathlib import Path
 
-import keras
 import numpy as np
 import tensorflow as tf
 import yaml
 from PIL import Image
 
+from keras_suite.data.augment import RandomBoxAffine
 from keras_suite.data.pipeline import prefetched
 from keras_suite.data.scenes import make_detection_scenes, make_face_scenes
 from keras_suite.data.sources import parse_source
@@ -204,28 +204,21 @@ def padded(split, max_boxes):
 
 
 def augmenter(flip=True, scale=0.0, translate=0.0, seed=0):
-    """Keras preprocessing layers that move the boxes with the pixels (relative xyxy boxes)."""
-    layers = []
-    if flip:
-        layers.append(keras.layers.RandomFlip("horizontal", bounding_box_format="rel_xyxy", seed=seed))
-    if scale:
-        layers.append(keras.layers.RandomZoom(scale, bounding_box_format="rel_xyxy", seed=seed + 1))
-    if translate:
-        layers.append(keras.layers.RandomTranslation(translate, translate, bounding_box_format="rel_xyxy",
-                                                     seed=seed + 2))
-    return layers
+    """The training batches' box-aware augmentation (`RandomBoxAffine`), or None when every range is off."""
+    return RandomBoxAffine(flip, scale, translate, seed) if flip or scale or translate else None
 
 
-def detection_batches(split, grid, num_classes, batch_size, max_boxes, training=False, augment=(), seed=0,
+def detection_batches(split, grid, num_classes, batch_size, max_boxes, training=False, augment=None, seed=0,
                       extra_iou=None, neighbors=False):
-    """tf.data batches (images float32 in [0, 255], targets (B, P, 5 + C)) for the YOLO loss."""
+    """tf.data batches (images float32 in [0, 255], targets (B, P, 5 + C)) for the YOLO loss; `augment`
+    (`augmenter`'s) transforms training batches, one call at a time, so that the stream repeats."""
     images, boxes, classes = padded(split, max_boxes)
     ds = tf.data.Dataset.from_tensor_slices({"images": images, "bounding_boxes": {"boxes": boxes, "labels": classes}})
     if training:
         ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size).map(lambda d: {**d, "images": tf.cast(d["images"], tf.float32)})
-    for layer in augment if training else ():  # sequential, so the random draws come in the same order every run
-        ds = ds.map(layer)
+    if training and augment is not None:
+        ds = ds.map(augment)
 
     def targets(d):
         xyxy = d["bounding_boxes"]["boxes"]

@@ -1,5 +1,7 @@
 """TFLite (LiteRT) conversion with builtin ops only, op inspection, and running with ai_edge_litert."""
 
+import contextlib
+import logging
 import time
 import warnings
 
@@ -31,7 +33,8 @@ def convert(saved_model_dir, signatures=("serve",), quantization="float32", repr
     style accelerators, which run no float op). Ops without an int8 kernel (NON_MAX_SUPPRESSION_V5) stay in float
     in "int8" files, between DEQUANTIZE and QUANTIZE ops.
     """
-    converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model_dir), signature_keys=list(signatures))
+    with _gradient_notice_dropped():
+        converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model_dir), signature_keys=list(signatures))
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     if quantization == "dynamic_int8":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -52,8 +55,25 @@ def convert(saved_model_dir, signatures=("serve",), quantization="float32", repr
         converter.inference_input_type = converter.inference_output_type = tf.uint8
     elif quantization != "float32":
         raise ValueError(f"quantization must be one of {QUANTIZATIONS}")
-    with native_stderr_silenced():
+    with native_stderr_silenced(), _gradient_notice_dropped():
         return converter.convert()
+
+
+class _GradientNotice(logging.Filter):
+    def filter(self, record):
+        return "unsaved custom gradients" not in record.getMessage()
+
+
+@contextlib.contextmanager
+def _gradient_notice_dropped():
+    """Without TF's warning, once per function, that a SavedModel saved without its gradient functions
+    (`formats.CONVERSION_ONLY`) cannot give gradients: the converter asks for none."""
+    notice, logger = _GradientNotice(), logging.getLogger("absl")
+    logger.addFilter(notice)
+    try:
+        yield
+    finally:
+        logger.removeFilter(notice)
 
 
 def interpreter(flatbuffer, preserve_all_tensors=False, allocate=True, num_threads=None):

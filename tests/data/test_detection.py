@@ -105,15 +105,16 @@ def test_batches_assign_every_box(tmp_path):
     image = np.zeros((1, 64, 64, 3), np.float32)
     image[:, :, 10:20] = 255  # a bright stripe on the left
     box = np.array([[[10 / 64, 0.2, 20 / 64, 0.6]]], np.float32)
-    flip = augmenter(flip=True, seed=0)[0]
+    flip = augmenter(flip=True, seed=0)
     seen = set()
     for _ in range(12):
-        out = flip({"images": image, "bounding_boxes": {"boxes": box, "labels": np.array([[4]])}}, training=True)
+        out = flip({"images": image, "bounding_boxes": {"boxes": box, "labels": np.array([[4]])}})
         flipped = bool(out["images"].numpy()[0, 0, 50, 0] > 0)
         expected = [44 / 64, 0.2, 54 / 64, 0.6] if flipped else box[0, 0]
         np.testing.assert_allclose(out["bounding_boxes"]["boxes"].numpy()[0, 0], expected, atol=1e-6)
         seen.add(flipped)
     assert seen == {True, False}
+    assert augmenter(flip=False) is None
     with pytest.raises(UserError, match="over data.max_boxes"):
         next(iter(detection_batches(splits.train, grid, 10, 2, max_boxes=0)))
 
@@ -127,3 +128,26 @@ def test_face_scenes_paste_drawn_faces_with_their_boxes():
         assert np.all(boxes[:, 2:] > boxes[:, :2]) and np.all((boxes >= 0) & (boxes <= 1))
     again = load_detection(**_small(source="faces", max_objects=3))
     np.testing.assert_array_equal(splits.train.images, again.train.images)  # seeded
+
+
+def test_zoom_and_shift_move_each_box_with_its_pixels_and_drop_boxes_pushed_out():
+    """A bright rectangle drawn at each box: after the fused flip/zoom/shift, the box still frames exactly the
+    bright pixels (to a pixel) of every image in the batch; a box shifted past the edge is dropped."""
+    n, side = 16, 64
+    images = np.zeros((n, side, side, 3), np.float32)
+    boxes = np.zeros((n, 2, 4), np.float32)
+    boxes[:, 0] = [22 / side, 20 / side, 42 / side, 36 / side]  # far enough in for the reflected border to miss it
+    boxes[:, 1] = [0, 0, 1 / side, 1 / side]  # one corner pixel (not drawn): outside after most shifts
+    images[:, 20:36, 22:42] = 255
+    labels = np.array([[3, 5]] * n, np.int32)
+    aug = augmenter(flip=True, scale=0.2, translate=0.1, seed=3)
+    out = aug({"images": images, "bounding_boxes": {"boxes": boxes, "labels": labels}})
+    moved, new_boxes, new_labels = (out["images"].numpy(), out["bounding_boxes"]["boxes"].numpy(),
+                                    out["bounding_boxes"]["labels"].numpy())
+    assert not np.allclose(new_boxes[:, 0], boxes[:, 0])  # it did move them
+    for i in range(n):
+        ys, xs = np.nonzero(moved[i, ..., 0] > 127)
+        np.testing.assert_allclose(new_boxes[i, 0] * side, [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], atol=1.0)
+        assert new_labels[i, 0] == 3
+    dropped = new_labels[:, 1] == -1
+    assert dropped.any() and np.all(new_boxes[dropped, 1] == 0)

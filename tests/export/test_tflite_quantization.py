@@ -39,3 +39,25 @@ def test_dynamic_int8_stores_int8_weights_and_computes_in_float(saved):
     x = calibration[0]["images"]
     expected = tflite.Runner(float32)(images=x)["output_0"]
     np.testing.assert_allclose(tflite.Runner(dynamic)(images=x)["output_0"], expected, atol=0.05)
+
+
+def test_conversion_of_a_model_saved_without_gradient_functions_logs_no_gradient_warning(tmp_path, caplog):
+    """The SavedModels written for the converter skip gradient functions (`CONVERSION_ONLY`); TF warns on load that
+    a gradient of those ops would fail, which the converter never asks for: that warning stays out of the output."""
+    import tensorflow as tf
+
+    from keras_suite.export.formats import CONVERSION_ONLY
+
+    module = tf.Module()
+    module.f = tf.function(lambda x: tf.nn.silu(x), input_signature=[tf.TensorSpec([1, 4], tf.float32)])
+    folder = str(tmp_path / "silu")
+    tf.saved_model.save(module, folder, signatures={"serve": module.f}, options=CONVERSION_ONLY)
+    with caplog.at_level("WARNING"):
+        tf.saved_model.load(folder)  # silu's gradient is a custom one: the warning exists, and is caught here
+    assert "unsaved custom gradients" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        flatbuffer = tflite.convert(folder)
+    assert "unsaved custom gradients" not in caplog.text
+    np.testing.assert_allclose(tflite.Runner(flatbuffer)(x=np.ones((1, 4), np.float32))["output_0"],
+                               tf.nn.silu(np.ones((1, 4), np.float32)), rtol=1e-6)
