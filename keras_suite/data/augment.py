@@ -29,7 +29,7 @@ class RandomBoxAffine:
 
     Keras' RandomFlip, RandomZoom and RandomTranslation with the same ranges and fills (zoom 1 + U(-zoom, zoom),
     both axes alike; shifts U(-shift, shift) of each side; reflected borders, bilinear), fused into one projective
-    transform per image: 10 ms for 8 scenes of 128 px where the three layers take ~20. Boxes are clipped to the
+    transform per image: zoom and shift of 8 scenes of 128 px take 9-11 ms, against ~20 for Keras' two layers. Boxes are clipped to the
     image and dropped (label -1) when nothing of them is left, as Keras does. Draws come from one seeded generator:
     map it one call at a time for a stream that repeats.
     """
