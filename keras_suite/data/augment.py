@@ -29,9 +29,9 @@ class RandomBoxAffine:
 
     Keras' RandomFlip, RandomZoom and RandomTranslation with the same ranges and fills (zoom 1 + U(-zoom, zoom),
     both axes alike; shifts U(-shift, shift) of each side; reflected borders, bilinear), fused into one projective
-    transform per image: zoom and shift of 8 scenes of 128 px take 9-11 ms, against ~20 for Keras' two layers. Boxes are clipped to the
-    image and dropped (label -1) when nothing of them is left, as Keras does. Draws come from one seeded generator:
-    map it one call at a time for a stream that repeats.
+    transform per image: zoom and shift of 8 scenes of 128 px take 9-11 ms, against ~20 for Keras' two layers.
+    Boxes are clipped to the image and dropped (label -1) when nothing of them is left, as Keras does. Draws come
+    from one seeded generator: map it one call at a time for a stream that repeats.
     """
 
     def __init__(self, flip=False, zoom=0.0, shift=0.0, seed=0):
