@@ -110,7 +110,7 @@ SPECIFIC = [
     ("segmentation", "train", "data beyond memory", ["data.image_size=4096", "data.num_train=100000"],
      "would take about"),
     ("detection", "train", "size the strides do not divide", ["data.image_size=100"],
-     "divisible by the largest stride (32)"),
+     "divisible by the largest stride (16)"),
     ("face", "train", "size too small for the stages", ["data.image_size=8"], "too small for 4 stages"),
     *[(app, "train", what, [f"source=tsv:{path}"], pattern) for app in ("seq2seq", "transformer")
       for what, path, pattern in TEXTS],
