@@ -23,6 +23,23 @@ def builtin_name(model, op):
     return OP_NAMES.get(max(code.builtinCode, code.deprecatedBuiltinCode), "CUSTOM")
 
 
+def _not_gradient_notice(record):
+    return "unsaved custom gradients" not in record.getMessage()
+
+
+@contextlib.contextmanager
+def _gradient_notice_dropped():
+    """Without TF's warning, once per function, that a SavedModel saved without its gradient functions
+    (`formats.CONVERSION_ONLY`) cannot give gradients: the converter asks for none."""
+    logger = logging.getLogger("absl")
+    logger.addFilter(_not_gradient_notice)
+    try:
+        yield
+    finally:
+        logger.removeFilter(_not_gradient_notice)
+
+
+@_gradient_notice_dropped()
 def convert(saved_model_dir, signatures=("serve",), quantization="float32", representative=None):
     """Convert signatures of a SavedModel to a flatbuffer using TFLITE_BUILTINS only.
 
@@ -33,8 +50,7 @@ def convert(saved_model_dir, signatures=("serve",), quantization="float32", repr
     style accelerators, which run no float op). Ops without an int8 kernel (NON_MAX_SUPPRESSION_V5) stay in float
     in "int8" files, between DEQUANTIZE and QUANTIZE ops.
     """
-    with _gradient_notice_dropped():
-        converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model_dir), signature_keys=list(signatures))
+    converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model_dir), signature_keys=list(signatures))
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     if quantization == "dynamic_int8":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -55,25 +71,8 @@ def convert(saved_model_dir, signatures=("serve",), quantization="float32", repr
         converter.inference_input_type = converter.inference_output_type = tf.uint8
     elif quantization != "float32":
         raise ValueError(f"quantization must be one of {QUANTIZATIONS}")
-    with native_stderr_silenced(), _gradient_notice_dropped():
+    with native_stderr_silenced():
         return converter.convert()
-
-
-class _GradientNotice(logging.Filter):
-    def filter(self, record):
-        return "unsaved custom gradients" not in record.getMessage()
-
-
-@contextlib.contextmanager
-def _gradient_notice_dropped():
-    """Without TF's warning, once per function, that a SavedModel saved without its gradient functions
-    (`formats.CONVERSION_ONLY`) cannot give gradients: the converter asks for none."""
-    notice, logger = _GradientNotice(), logging.getLogger("absl")
-    logger.addFilter(notice)
-    try:
-        yield
-    finally:
-        logger.removeFilter(notice)
 
 
 def interpreter(flatbuffer, preserve_all_tensors=False, allocate=True, num_threads=None):

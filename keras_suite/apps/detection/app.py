@@ -126,11 +126,12 @@ class MapMonitor(keras.callbacks.Callback):
         super().__init__()
         self.grid, self.split, self.num_classes, self.dc, self.batch_size = grid, split, num_classes, dc, batch_size
         self.truth = ground_truth(split, grid.image_size)
-        self.compiled = None  # traced at the first epoch's end, for the model being trained
+
+    def set_model(self, model):
+        super().set_model(model)
+        self.compiled = detector(model, self.grid, self.dc, self.dc.eval_score_threshold)  # traced at first use
 
     def on_epoch_end(self, epoch, logs=None):
-        if self.compiled is None:
-            self.compiled = detector(self.model, self.grid, self.dc, self.dc.eval_score_threshold)
         dets = predictions(self.model, self.grid, self.split.images, self.dc, self.dc.eval_score_threshold,
                            self.batch_size, self.compiled)
         scores = evaluate_detections(dets, self.truth, self.num_classes)
